@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../server/app-error.ts';
+import type { AppEnv } from '../server/context.ts';
+import { hasPermission, type Permission } from './roles.ts';
+import type { TokenVerifier } from './verify-token.ts';
+
+/** Requires a valid bearer token and puts the caller in `c.var.auth`. */
+export function authenticate(verifier: TokenVerifier): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match?.[1]) {
+      throw new AppError('unauthenticated', header ? 'The Authorization header must be "Bearer <token>"' : 'An Authorization: Bearer token is required');
+    }
+    c.set('auth', await verifier.verify(match[1]));
+    await next();
+  };
+}
+
+/** Answers 403 unless one of the caller's roles carries the permission (see PERMISSIONS). */
+export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!hasPermission(c.var.auth.roles, permission)) {
+      throw new AppError('forbidden', `Your role(s) ${c.var.auth.roles.join(', ')} may not ${permission.replace(':', ' ')}`);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Roles from SPEC §1. A token carries one or more; routes allow a set of them.
+ * `platform_operator` is deliberately absent: it is a CLI-only power, never a token role.
+ */
+export const ROLES = {
+  /** Everything inside the tenant: users, providers, templates, policies. */
+  admin: 'admin',
+  /** Approves/rejects class B actions, edits deals, sees the whole tenant. */
+  sales_manager: 'sales_manager',
+  /** Works their own leads and deals, edits drafts, asks for approval. */
+  sales_rep: 'sales_rep',
+  /** The DPO: consents, data exports, reviews, the compliance matrix. */
+  compliance_officer: 'compliance_officer',
+  /** Read-only: executive room, forecasts, evidence. */
+  executive: 'executive',
+  /** The workers; never a human login. */
+  system: 'system',
+} as const;
+
+export type Role = (typeof ROLES)[keyof typeof ROLES];
+export const ROLE_VALUES = Object.values(ROLES) as [Role, ...Role[]];
+
+/**
+ * Permissions as data: which roles may do what. Routes name a permission, never a role list,
+ * so a policy change is one line here.
+ */
+export const PERMISSIONS = {
+  /** Read contacts (the DPO needs them for consents and data-subject requests). */
+  'contacts:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer', 'executive'],
+  /** Create and edit contacts. */
+  'contacts:write': ['admin', 'sales_manager', 'sales_rep'],
+  /** Read deals; a sales_rep only sees deals they own (see {@link OWN_ONLY_ROLES}). */
+  'deals:read': ['admin', 'sales_manager', 'sales_rep', 'executive'],
+  /** Create and edit deals, including stage transitions. */
+  'deals:write': ['admin', 'sales_manager', 'sales_rep'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+/** Roles limited to records they own, unless they also hold a role that sees the tenant. */
+export const OWN_ONLY_ROLES: readonly Role[] = ['sales_rep'];
+
+export function hasPermission(roles: readonly Role[], permission: Permission): boolean {
+  const allowed: readonly Role[] = PERMISSIONS[permission];
+  return roles.some((role) => allowed.includes(role));
+}
+
+/** True when every role the caller holds for this permission is an own-records-only role. */
+export function isLimitedToOwn(roles: readonly Role[], permission: Permission): boolean {
+  const allowed: readonly Role[] = PERMISSIONS[permission];
+  const granting = roles.filter((role) => allowed.includes(role));
+  return granting.length > 0 && granting.every((role) => OWN_ONLY_ROLES.includes(role));
+}

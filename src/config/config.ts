@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Environment variables are parsed once at boot into one typed object. Empty strings count
+ * as unset: a blank `DATABASE_URL=` in a .env file must not switch modes or become "".
+ */
+const optionalString = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
+const optionalUrl = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.url({ message: 'must be a URL' }).optional(),
+);
+const boolFlag = (fallback: boolean) =>
+  z.preprocess(
+    (value) => (value === '' || value === undefined ? String(fallback) : value),
+    z.enum(['true', 'false', '1', '0'], { message: 'must be true, false, 1 or 0' }).transform((v) => v === 'true' || v === '1'),
+  );
+const intInRange = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (value) => (value === '' || value === undefined ? fallback : value),
+    z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(min).max(max),
+  );
+
+export const ZEnv = z
+  .object({
+    NODE_ENV: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['development', 'test', 'production']).default('development')),
+    PORT: intInRange(3000, 0, 65535),
+    HOST: optionalString.default('0.0.0.0'),
+    LOG_LEVEL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    DEALIX_DATA_DIR: optionalString.default('.dealix'),
+    DATABASE_URL: optionalUrl,
+    DATABASE_APP_URL: optionalUrl,
+    DEALIX_APP_DB_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+    DEALIX_PG_PORT: intInRange(54329, 1, 65535),
+    DEALIX_DB_POOL_MAX: intInRange(10, 1, 200),
+    DEALIX_JWT_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, 'must be at least 32 bytes'),
+    DEALIX_JWKS_URL: optionalUrl,
+    DEALIX_JWT_ISSUER: optionalString,
+    DEALIX_JWT_AUDIENCE: optionalString,
+    DEALIX_TOKEN_TTL_HOURS: intInRange(12, 1, 24 * 30),
+    DEALIX_SEED_DEMO: boolFlag(true),
+    DEALIX_IDEMPOTENCY_TTL_HOURS: intInRange(24, 1, 24 * 7),
+    DEALIX_BODY_LIMIT_BYTES: intInRange(1_048_576, 1024, 50 * 1_048_576),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_SERVICE_NAME: optionalString.default('dealix'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DATABASE_URL && !env.DATABASE_APP_URL && !env.DEALIX_APP_DB_PASSWORD) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_APP_URL'],
+        message: 'with DATABASE_URL set, give DATABASE_APP_URL (role dealix_app) or DEALIX_APP_DB_PASSWORD so it can be derived',
+      });
+    }
+    if (env.DATABASE_APP_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'DATABASE_APP_URL needs DATABASE_URL (the owner connection that runs migrations)' });
+    }
+    if (env.DATABASE_URL && !env.DEALIX_JWT_SECRET && !env.DEALIX_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEALIX_JWT_SECRET'],
+        message: 'with an external DATABASE_URL, set DEALIX_JWT_SECRET (HS256) or DEALIX_JWKS_URL (OIDC): every instance must verify the same tokens',
+      });
+    }
+    if (env.DEALIX_JWT_SECRET && env.DEALIX_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DEALIX_JWKS_URL'], message: 'set DEALIX_JWT_SECRET or DEALIX_JWKS_URL, not both' });
+    }
+  });
+
+export type TEnv = z.infer<typeof ZEnv>;
+
+export type DatabaseConfig =
+  | { mode: 'embedded'; port: number; dataDir: string }
+  | { mode: 'external'; ownerUrl: string; appUrl: string | undefined; appPassword: string | undefined };
+
+export type JwtConfig =
+  | { mode: 'hs256'; secret: string | undefined; issuer?: string; audience?: string }
+  | { mode: 'jwks'; jwksUrl: string; issuer?: string; audience?: string };
+
+export interface Config {
+  env: TEnv['NODE_ENV'];
+  port: number;
+  host: string;
+  logLevel: TEnv['LOG_LEVEL'];
+  dataDir: string;
+  database: DatabaseConfig;
+  poolMax: number;
+  appDbPassword: string | undefined;
+  jwt: JwtConfig;
+  tokenTtlHours: number;
+  seedDemo: boolean;
+  idempotencyTtlHours: number;
+  bodyLimitBytes: number;
+  otel: { endpoint: string | undefined; serviceName: string };
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses the environment into a {@link Config}, or throws a {@link ConfigError} naming every
+ * bad variable at once, so an operator fixes them in one pass rather than one per restart.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = ZEnv.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DEALIX_DATA_DIR);
+  const jwtCommon = {
+    ...(env.DEALIX_JWT_ISSUER ? { issuer: env.DEALIX_JWT_ISSUER } : {}),
+    ...(env.DEALIX_JWT_AUDIENCE ? { audience: env.DEALIX_JWT_AUDIENCE } : {}),
+  };
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    dataDir,
+    database: env.DATABASE_URL
+      ? { mode: 'external', ownerUrl: env.DATABASE_URL, appUrl: env.DATABASE_APP_URL, appPassword: env.DEALIX_APP_DB_PASSWORD }
+      : { mode: 'embedded', port: env.DEALIX_PG_PORT, dataDir: path.join(dataDir, 'pg') },
+    poolMax: env.DEALIX_DB_POOL_MAX,
+    appDbPassword: env.DEALIX_APP_DB_PASSWORD,
+    jwt: env.DEALIX_JWKS_URL
+      ? { mode: 'jwks', jwksUrl: env.DEALIX_JWKS_URL, ...jwtCommon }
+      : { mode: 'hs256', secret: env.DEALIX_JWT_SECRET, ...jwtCommon },
+    tokenTtlHours: env.DEALIX_TOKEN_TTL_HOURS,
+    seedDemo: env.DEALIX_SEED_DEMO,
+    idempotencyTtlHours: env.DEALIX_IDEMPOTENCY_TTL_HOURS,
+    bodyLimitBytes: env.DEALIX_BODY_LIMIT_BYTES,
+    otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+  };
+}

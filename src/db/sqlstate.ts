@@ -1,0 +1,76 @@
+import { AppError } from '../server/app-error.ts';
+
+/**
+ * The one place PostgreSQL SQLSTATEs become domain errors. Use cases that expect a specific
+ * violation (a duplicate phone, say) catch it themselves to say something more precise;
+ * everything else lands here at the edge.
+ */
+interface PgErrorLike {
+  code: string;
+  constraint?: string;
+  column?: string;
+  detail?: string;
+}
+
+function isPgError(error: unknown): error is PgErrorLike {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    /^[0-9A-Z]{5}$/.test((error as { code: string }).code) &&
+    'severity' in error
+  );
+}
+
+/** Returns the AppError a database error stands for, or undefined when it is not one we know. */
+export function translatePgError(error: unknown): AppError | undefined {
+  const pgError = isPgError(error) ? error : isPgError((error as { cause?: unknown })?.cause) ? (error as { cause: PgErrorLike }).cause : undefined;
+  if (!pgError) return undefined;
+  const constraint = pgError.constraint ? ` (${pgError.constraint})` : '';
+  switch (pgError.code) {
+    case '23505':
+      return new AppError('conflict', `A record with the same unique value already exists${constraint}`, { cause: error });
+    case '23503':
+      // A composite (tenant_id, id) foreign key fails for a missing row and for another
+      // tenant's row alike, so the message cannot say which: both look "not found".
+      return new AppError('validation_failed', `A referenced record does not exist${constraint}`, {
+        cause: error,
+        errors: [{ field: referencedField(pgError.constraint), message: 'does not exist' }],
+      });
+    case '23514':
+    case '23502':
+    case '22P02':
+    case '22003':
+    case '22007':
+    case '22008':
+      return new AppError('validation_failed', 'A value was rejected by the database', {
+        cause: error,
+        errors: pgError.column ? [{ field: pgError.column, message: 'invalid value' }] : [],
+      });
+    case '42501':
+      // Insufficient privilege or a row-level security WITH CHECK failure: either way the
+      // caller asked to touch something outside its tenant, which must look like absence.
+      return new AppError('not_found', 'The resource does not exist', { cause: error });
+    case '40001':
+    case '40P01':
+      return new AppError('conflict', 'The request conflicted with a concurrent change; retry it', { cause: error });
+    case '55P03':
+      return new AppError('conflict', 'The resource is locked by a concurrent request; retry it', { cause: error });
+    case '57014':
+    case '57P01':
+    case '57P02':
+    case '57P03':
+    case '53300':
+      return new AppError('service_unavailable', 'The database is unavailable or overloaded; retry later', { cause: error });
+    default:
+      if (pgError.code.startsWith('08')) {
+        return new AppError('service_unavailable', 'The database connection failed; retry later', { cause: error });
+      }
+      return undefined;
+  }
+}
+
+/** `deals__contact_id__fk` → `contact_id`: foreign keys are named `<table>__<column>__fk`. */
+function referencedField(constraint: string | undefined): string {
+  return constraint?.split('__')[1] ?? 'reference';
+}

@@ -1,0 +1,159 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requirePermission } from '../auth/auth.middleware.ts';
+import { ZPageQuery } from '../server/pagination.ts';
+import { COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, ZIdParam } from '../server/router.ts';
+import { createDeal } from './create-deal.ts';
+import { dealScopeFor } from './deal-scope.ts';
+import {
+  ZActivityPage,
+  ZCreateDealRequest,
+  ZDeal,
+  ZDealPage,
+  ZListDealsQuery,
+  ZTransitionRequest,
+  ZTransitionResponse,
+  ZUpdateDealRequest,
+} from './deals.schemas.ts';
+import { getDeal } from './get-deal.ts';
+import { listDealActivities } from './list-deal-activities.ts';
+import { listDeals } from './list-deals.ts';
+import { transitionDealStage } from './transition-deal-stage.ts';
+import { updateDeal } from './update-deal.ts';
+
+const security = [{ bearerAuth: [] }];
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+
+export function dealsRoutes() {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deals',
+      tags: ['Deals'],
+      summary: 'List deals, newest first (a sales_rep sees only their own)',
+      security,
+      middleware: [requirePermission('deals:read')] as const,
+      request: { query: ZListDealsQuery },
+      responses: { 200: json(ZDealPage, 'A page of deals'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) => c.json(await listDeals({ tx: c.var.tx, query: c.req.valid('query'), scope: dealScopeFor(c.var.auth, 'deals:read') }), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/deals',
+      tags: ['Deals'],
+      summary: 'Open a deal at new_lead',
+      security,
+      middleware: [requirePermission('deals:write')] as const,
+      request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZCreateDealRequest) },
+      responses: { 201: json(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) => {
+      const deal = await createDeal({
+        tx: c.var.tx,
+        input: c.req.valid('json'),
+        actor: c.var.auth.sub,
+        scope: dealScopeFor(c.var.auth, 'deals:write'),
+        correlationId: c.var.correlationId,
+      });
+      c.header('Location', `/api/v1/deals/${deal.id}`);
+      return c.json(deal, 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deals/{id}',
+      tags: ['Deals'],
+      summary: 'Get a deal',
+      security,
+      middleware: [requirePermission('deals:read')] as const,
+      request: { params: ZIdParam },
+      responses: { 200: json(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) => c.json(await getDeal({ tx: c.var.tx, dealId: c.req.valid('param').id, scope: dealScopeFor(c.var.auth, 'deals:read') }), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/deals/{id}',
+      tags: ['Deals'],
+      summary: 'Edit a deal (not its stage)',
+      security,
+      middleware: [requirePermission('deals:write')] as const,
+      request: { params: ZIdParam, headers: IDEMPOTENCY_HEADER, body: jsonBody(ZUpdateDealRequest) },
+      responses: { 200: json(ZDeal, 'The updated deal'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) =>
+      c.json(
+        await updateDeal({
+          tx: c.var.tx,
+          dealId: c.req.valid('param').id,
+          input: c.req.valid('json'),
+          actor: c.var.auth.sub,
+          scope: dealScopeFor(c.var.auth, 'deals:write'),
+          correlationId: c.var.correlationId,
+        }),
+        200,
+      ),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/deals/{id}/transitions',
+      tags: ['Deals'],
+      summary: 'Move a deal to another stage (guarded by the lifecycle)',
+      security,
+      middleware: [requirePermission('deals:write')] as const,
+      request: { params: ZIdParam, headers: IDEMPOTENCY_HEADER, body: jsonBody(ZTransitionRequest) },
+      responses: { 200: json(ZTransitionResponse, 'The deal in its new stage and the timeline entry'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) =>
+      c.json(
+        await transitionDealStage({
+          tx: c.var.tx,
+          dealId: c.req.valid('param').id,
+          input: c.req.valid('json'),
+          actor: c.var.auth.sub,
+          scope: dealScopeFor(c.var.auth, 'deals:write'),
+          correlationId: c.var.correlationId,
+        }),
+        200,
+      ),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deals/{id}/activities',
+      tags: ['Deals'],
+      summary: "The deal's timeline, newest first",
+      security,
+      middleware: [requirePermission('deals:read')] as const,
+      request: { params: ZIdParam, query: z.object(ZPageQuery) },
+      responses: { 200: json(ZActivityPage, 'A page of activities'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      return c.json(
+        await listDealActivities({
+          tx: c.var.tx,
+          dealId: c.req.valid('param').id,
+          scope: dealScopeFor(c.var.auth, 'deals:read'),
+          limit: query.limit,
+          cursor: query.cursor,
+        }),
+        200,
+      );
+    },
+  );
+
+  return router;
+}

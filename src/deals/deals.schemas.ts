@@ -1,0 +1,94 @@
+import { z } from '@hono/zod-openapi';
+import { ZPageMeta, ZPageQuery } from '../server/pagination.ts';
+import { DEAL_STAGE_VALUES } from './deal-stages.ts';
+
+export const ZDealStage = z.enum(DEAL_STAGE_VALUES, { message: `must be one of ${DEAL_STAGE_VALUES.join(', ')}` }).openapi('DealStage');
+
+const ZHalalas = z
+  .number({ message: 'must be a number' })
+  .int('must be a whole number of halalas (1 SAR = 100 halalas)')
+  .min(0, 'must not be negative')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large')
+  .openapi({ example: 1_500_000, description: 'Deal value in halalas (1 SAR = 100 halalas)' });
+const ZDate = z.iso.date({ message: 'must be a date (YYYY-MM-DD)' }).openapi({ example: '2026-12-31' });
+const ZTitle = z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters');
+
+export const ZDeal = z
+  .object({
+    id: z.uuid(),
+    contact_id: z.uuid(),
+    title: z.string(),
+    stage: ZDealStage,
+    value_halalas: z.number().int(),
+    value_sar: z.string().openapi({ example: '15000.00', description: 'The same value in SAR, as an exact decimal string' }),
+    currency: z.literal('SAR'),
+    owner_user_id: z.uuid().nullable(),
+    expected_close_date: z.string().nullable(),
+    stage_changed_at: z.string().openapi({ format: 'date-time' }),
+    created_at: z.string().openapi({ format: 'date-time' }),
+    updated_at: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Deal');
+export type TDeal = z.infer<typeof ZDeal>;
+
+export const ZCreateDealRequest = z
+  .strictObject({
+    contact_id: z.uuid({ message: 'must be a UUID' }),
+    title: ZTitle,
+    value_halalas: ZHalalas.default(0),
+    owner_user_id: z.uuid({ message: 'must be a UUID' }).optional(),
+    expected_close_date: ZDate.optional(),
+  })
+  .openapi('CreateDealRequest');
+export type TCreateDealRequest = z.infer<typeof ZCreateDealRequest>;
+
+export const ZUpdateDealRequest = z
+  .strictObject({
+    title: ZTitle.optional(),
+    value_halalas: ZHalalas.optional(),
+    owner_user_id: z.uuid({ message: 'must be a UUID' }).nullable().optional(),
+    expected_close_date: ZDate.nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
+  .openapi('UpdateDealRequest', { description: 'The stage is not editable here: use POST /deals/{id}/transitions.' });
+export type TUpdateDealRequest = z.infer<typeof ZUpdateDealRequest>;
+
+export const ZTransitionRequest = z
+  .strictObject({
+    to: ZDealStage,
+    from: ZDealStage.optional().openapi({ description: 'The stage you saw; if the deal moved since, the transition is refused (409).' }),
+    reason: z.string().trim().max(1000, 'must be at most 1000 characters').optional(),
+  })
+  .openapi('DealTransitionRequest');
+export type TTransitionRequest = z.infer<typeof ZTransitionRequest>;
+
+export const ZActivity = z
+  .object({
+    id: z.uuid(),
+    deal_id: z.uuid(),
+    type: z.string().openapi({ example: 'stage_changed' }),
+    actor: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    correlation_id: z.string().nullable(),
+    created_at: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Activity');
+export type TActivity = z.infer<typeof ZActivity>;
+
+export const ZTransitionResponse = z.object({ deal: ZDeal, activity: ZActivity }).openapi('DealTransitionResponse');
+
+const stageList = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(ZDealStage).min(1, 'must name at least one stage'));
+
+export const ZListDealsQuery = z.object({
+  ...ZPageQuery,
+  stage: stageList.optional().openapi({ param: { name: 'stage', in: 'query' }, type: 'string', description: 'One stage or a comma-separated list' }),
+  owner_user_id: z.uuid({ message: 'must be a UUID' }).optional().openapi({ param: { name: 'owner_user_id', in: 'query' } }),
+  contact_id: z.uuid({ message: 'must be a UUID' }).optional().openapi({ param: { name: 'contact_id', in: 'query' } }),
+});
+export type TListDealsQuery = z.infer<typeof ZListDealsQuery>;
+
+export const ZDealPage = z.object({ data: z.array(ZDeal), ...ZPageMeta }).openapi('DealPage');
+export const ZActivityPage = z.object({ data: z.array(ZActivity), ...ZPageMeta }).openapi('ActivityPage');

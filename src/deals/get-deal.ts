@@ -1,0 +1,10 @@
+import { AppError } from '../server/app-error.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+import type { TDeal } from './deals.schemas.ts';
+import { findDeal, toDeal, type DealScope } from './deals.store.ts';
+
+export async function getDeal({ tx, dealId, scope }: { tx: TenantTx; dealId: string; scope: DealScope }): Promise<TDeal> {
+  const row = await findDeal(tx, dealId, scope);
+  if (!row) throw new AppError('not_found', `Deal ${dealId} does not exist`);
+  return toDeal(row);
+}

@@ -1,0 +1,57 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { deals } from '../db/schema.ts';
+import { AppError } from '../server/app-error.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+import { canTransition, DEAL_STAGES, type DealStage } from './deal-stages.ts';
+import type { TActivity, TDeal, TTransitionRequest } from './deals.schemas.ts';
+import { findDeal, insertActivity, scopeCondition, toActivity, toDeal, type DealScope } from './deals.store.ts';
+
+export interface TransitionDealStageOptions {
+  tx: TenantTx;
+  dealId: string;
+  input: TTransitionRequest;
+  actor: string;
+  scope: DealScope;
+  correlationId?: string;
+}
+
+/**
+ * The only way a deal's stage changes. The lifecycle table decides whether `from → to` is
+ * allowed; the UPDATE is guarded by `stage = from`, so when two requests race from the same
+ * stage the second updates zero rows and gets 409 instead of silently overwriting.
+ */
+export async function transitionDealStage(options: TransitionDealStageOptions): Promise<{ deal: TDeal; activity: TActivity }> {
+  const { tx, dealId, input, actor, scope, correlationId } = options;
+  const current = await findDeal(tx, dealId, scope);
+  if (!current) throw new AppError('not_found', `Deal ${dealId} does not exist`);
+  const from = (input.from ?? current.stage) as DealStage;
+  if (input.from && input.from !== current.stage) {
+    throw new AppError('conflict', `The deal is in stage ${current.stage}, not ${input.from}`, { extra: { current_stage: current.stage } });
+  }
+  if (!canTransition(from, input.to)) {
+    const allowed = DEAL_STAGES[from].next;
+    throw new AppError(
+      'stage_transition_not_allowed',
+      DEAL_STAGES[from].terminal
+        ? `${from} is a terminal stage; the deal cannot move`
+        : `A deal cannot move from ${from} to ${input.to}; allowed: ${allowed.join(', ')}`,
+      { extra: { from, to: input.to, allowed: [...allowed] } },
+    );
+  }
+  const [row] = await tx
+    .update(deals)
+    .set({ stage: input.to, stageChangedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(deals.id, dealId), eq(deals.stage, from), scopeCondition(scope)))
+    .returning();
+  if (!row) {
+    throw new AppError('conflict', `The deal left stage ${from} while this request was running; reload and retry`);
+  }
+  const activity = await insertActivity(tx, {
+    dealId,
+    type: 'stage_changed',
+    actor,
+    data: { from, to: input.to, ...(input.reason ? { reason: input.reason } : {}) },
+    correlationId,
+  });
+  return { deal: toDeal(row), activity: toActivity(activity) };
+}

@@ -1,0 +1,71 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { idempotencyKeys } from '../db/schema.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+
+export interface StoredResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'mismatch' }
+  | { kind: 'in_progress' };
+
+/**
+ * Claims a key for this transaction. The INSERT waits on the unique index while another
+ * transaction holds the same key uncommitted; when that one commits we see its stored
+ * response (replay), when it rolls back we claim the key ourselves. An expired key is taken
+ * over as if it were new.
+ */
+export async function claimIdempotencyKey(options: {
+  tx: TenantTx;
+  key: string;
+  fingerprint: string;
+  method: string;
+  path: string;
+  ttlHours: number;
+}): Promise<ClaimResult> {
+  const { tx, key, fingerprint, method, path, ttlHours } = options;
+  const expiresAt = sql`now() + make_interval(hours => ${ttlHours})`;
+  const claimed = await tx
+    .insert(idempotencyKeys)
+    .values({ key, fingerprint, method, path, expiresAt })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.tenantId, idempotencyKeys.key],
+      set: {
+        fingerprint,
+        method,
+        path,
+        responseStatus: null,
+        responseBody: null,
+        responseHeaders: null,
+        createdAt: sql`now()`,
+        expiresAt,
+      },
+      setWhere: sql`${idempotencyKeys.expiresAt} <= now()`,
+    })
+    .returning({ key: idempotencyKeys.key });
+  if (claimed.length > 0) return { kind: 'claimed' };
+
+  const [existing] = await tx
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.key, key)));
+  if (!existing) return { kind: 'in_progress' };
+  if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
+  if (existing.responseStatus === null || existing.responseBody === null) return { kind: 'in_progress' };
+  return {
+    kind: 'replay',
+    response: { status: existing.responseStatus, body: existing.responseBody, headers: existing.responseHeaders ?? {} },
+  };
+}
+
+export async function recordIdempotentResponse(options: { tx: TenantTx; key: string; response: StoredResponse }): Promise<void> {
+  await options.tx
+    .update(idempotencyKeys)
+    .set({ responseStatus: options.response.status, responseBody: options.response.body, responseHeaders: options.response.headers })
+    .where(eq(idempotencyKeys.key, options.key));
+}

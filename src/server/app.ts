@@ -1,0 +1,83 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { authenticate } from '../auth/auth.middleware.ts';
+import type { TokenVerifier } from '../auth/verify-token.ts';
+import { contactsRoutes } from '../contacts/contacts.routes.ts';
+import { dealsRoutes } from '../deals/deals.routes.ts';
+import { idempotency } from '../idempotency/idempotency.middleware.ts';
+import { tenantScope } from '../tenancy/tenant-scope.middleware.ts';
+import { AppError } from './app-error.ts';
+import type { AppEnv } from './context.ts';
+import { docsRoutes } from './docs.ts';
+import { healthRoutes, type ReadinessCheck } from './health.routes.ts';
+import type { Metrics } from './metrics.ts';
+import { problemResponse, toAppError } from './problem.ts';
+import { requestContext } from './request-context.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** The dealix_app pool: every request transaction runs here, under RLS. */
+  appPool: pg.Pool;
+  verifier: TokenVerifier;
+  readiness: ReadinessCheck;
+  idempotencyTtlHours: number;
+  bodyLimitBytes: number;
+  version: string;
+}
+
+/**
+ * Builds the HTTP application. No I/O happens here, so tests build one per file with
+ * `app.request()` against a real database, and the server wraps the same object.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', requestContext({ logger: deps.logger, metrics: deps.metrics }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new AppError('payload_too_large', `The request body exceeds ${deps.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+  app.use('/api/v1/*', authenticate(deps.verifier), tenantScope(deps.appPool), idempotency({ ttlHours: deps.idempotencyTtlHours }));
+
+  app.route('/', healthRoutes({ readiness: deps.readiness, metrics: deps.metrics }));
+  app.route('/', docsRoutes());
+  app.route('/api/v1', contactsRoutes());
+  app.route('/api/v1', dealsRoutes());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A JWT with tenant_id, sub and roles. `npx dealix token --tenant demo --role admin` prints one.',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Dealix API',
+      version: deps.version,
+      description:
+        'Governed sales automation for B2B teams in Saudi Arabia and the Gulf. Every error is RFC 9457 ' +
+        '`application/problem+json`; POST/PUT/PATCH accept an `Idempotency-Key`; every response carries `X-Correlation-Id`.',
+    },
+    servers: [{ url: '/' }],
+  });
+
+  app.notFound((c) => problemResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    const logger = c.get('logger') ?? deps.logger;
+    if (appError.code === 'internal') logger.error({ err: error }, 'unhandled error');
+    else if (appError.status >= 500) logger.warn({ err: error, code: appError.code }, appError.detail);
+    else logger.debug({ code: appError.code, detail: appError.detail }, 'request refused');
+    return problemResponse(c, appError);
+  });
+  return app;
+}

@@ -1,0 +1,23 @@
+import { Hono } from 'hono';
+import type { AppEnv } from './context.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+export type ReadinessCheck = () => Promise<ReadinessReport>;
+
+/** Liveness, readiness (database reachable, migrations applied) and Prometheus metrics. */
+export function healthRoutes(options: { readiness: ReadinessCheck; metrics: Metrics }): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.get('/healthz', (c) => c.json({ status: 'ok' }));
+  routes.get('/readyz', async (c) => {
+    const report = await options.readiness();
+    return c.json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks }, report.ready ? 200 : 503);
+  });
+  routes.get('/metrics', async (c) =>
+    c.body(await options.metrics.registry.metrics(), 200, { 'content-type': options.metrics.registry.contentType }),
+  );
+  return routes;
+}

@@ -1,0 +1,88 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { translatePgError } from '../db/sqlstate.ts';
+import { APP_ERRORS, AppError, type AppErrorCode, type FieldError } from './app-error.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** RFC 9457 problem details, plus our stable `code` and the request's correlation id. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: AppErrorCode;
+  correlation_id: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export function problemType(code: AppErrorCode): string {
+  return `urn:dealix:problem:${code}`;
+}
+
+const HTTP_STATUS_CODES: Partial<Record<number, AppErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_failed',
+  503: 'service_unavailable',
+};
+
+/**
+ * Turns anything thrown into an AppError. Known shapes keep their meaning; anything else
+ * becomes `internal`, whose detail is generic: the cause goes to the log, never the client.
+ */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    const code = HTTP_STATUS_CODES[error.status] ?? (error.status >= 500 ? 'internal' : 'bad_request');
+    return new AppError(code, code === 'internal' ? 'An unexpected error occurred' : error.message || APP_ERRORS[code].title, { cause: error });
+  }
+  return translatePgError(error) ?? new AppError('internal', 'An unexpected error occurred; the correlation id identifies it in our logs', { cause: error });
+}
+
+export function problemBody(error: AppError, correlationId: string, instance?: string): ProblemBody {
+  const spec = APP_ERRORS[error.code];
+  return {
+    type: problemType(error.code),
+    title: spec.title,
+    status: spec.status,
+    detail: error.detail,
+    code: error.code,
+    correlation_id: correlationId,
+    ...(instance ? { instance } : {}),
+    ...(error.errors ? { errors: [...error.errors] } : {}),
+    ...(error.extra ?? {}),
+  };
+}
+
+export function problemResponse(c: Context, error: AppError): Response {
+  const correlationId = (c.get('correlationId' as never) as string | undefined) ?? '';
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
+  if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="dealix"';
+  return new Response(JSON.stringify(problemBody(error, correlationId, c.req.path)), { status: error.status, headers });
+}
+
+/** Zod issues → one FieldError per bad field, named by its path (query params prefixed). */
+export function validationError(error: ZodError, target: string): AppError {
+  const prefix = target === 'json' || target === 'form' ? '' : `${target === 'param' ? 'path' : target}.`;
+  const errors = error.issues.map((issue) => {
+    const base = issue.path.map(String).join('.');
+    // An unknown key is an error about that key, not about its parent object.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => ({
+      field: `${prefix}${[base, key].filter(Boolean).join('.')}` || (prefix ? prefix.slice(0, -1) : 'body'),
+      message: issue.message,
+    }));
+  });
+  const flat = errors.flat();
+  return new AppError('validation_failed', `Invalid ${flat.map((e) => e.field).join(', ')}`, { errors: flat });
+}

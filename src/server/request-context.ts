@@ -1,0 +1,47 @@
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { AppEnv } from './context.ts';
+import type { Metrics } from './metrics.ts';
+import { contextForCorrelationId, newCorrelationId, normaliseCorrelationId, tracer } from './telemetry.ts';
+
+/**
+ * First middleware of every request: settles the correlation id (accepted when valid,
+ * generated otherwise), makes it the OpenTelemetry trace id, gives the request a child
+ * logger that stamps it on every line, and records metrics and one access log line.
+ */
+export function requestContext(options: { logger: Logger; metrics: Metrics }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const offered = c.req.header('x-correlation-id');
+    const accepted = normaliseCorrelationId(offered);
+    const correlationId = accepted ?? newCorrelationId();
+    const parent = contextForCorrelationId(correlationId);
+    const span = tracer.startSpan(`${c.req.method} ${c.req.path}`, { kind: SpanKind.SERVER }, parent);
+    const spanId = span.spanContext().spanId;
+    const logger = options.logger.child({ correlation_id: correlationId, trace_id: correlationId, span_id: spanId });
+    c.set('correlationId', correlationId);
+    c.set('logger', logger);
+    if (offered && !accepted) {
+      logger.warn({ offered: offered.slice(0, 80) }, 'X-Correlation-Id is not a 32-hex trace id or a UUID; a new one was generated');
+    }
+    try {
+      await context.with(trace.setSpan(parent, span), () => next());
+    } finally {
+      c.header('X-Correlation-Id', correlationId);
+      const status = c.res.status;
+      const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+      const seconds = (performance.now() - started) / 1000;
+      span.updateName(`${c.req.method} ${route}`);
+      span.setAttributes({ 'http.request.method': c.req.method, 'http.route': route, 'http.response.status_code': status });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      const labels = { method: c.req.method, route, status: String(status) };
+      options.metrics.httpRequests.inc(labels);
+      options.metrics.httpDuration.observe(labels, seconds);
+      const line = { method: c.req.method, path: c.req.path, route, status, duration_ms: Math.round(seconds * 10_000) / 10 };
+      if (status >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request');
+    }
+  };
+}

@@ -1,0 +1,51 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from './context.ts';
+import { validationError } from './problem.ts';
+
+/**
+ * Every router validates with the same hook: a failed schema becomes one 422 problem that
+ * names each bad field, instead of zod-openapi's default 400 with the raw zod error.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+}
+
+export const ZProblem = z
+  .object({
+    type: z.string().openapi({ example: 'urn:dealix:problem:validation_failed' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: 'validation_failed' }),
+    correlation_id: z.string().openapi({ example: '4bf92f3577b34da6a3ce929d0e0e4736' }),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ZProblem } } });
+
+/** The error responses every authenticated route can give, for the OpenAPI document. */
+export const COMMON_ERROR_RESPONSES = {
+  400: problem('Malformed request (for example invalid JSON)'),
+  401: problem('Missing, invalid or expired token, or unknown tenant'),
+  403: problem('Your role may not do this'),
+  404: problem('Not found (including resources of another tenant)'),
+  409: problem('Conflict: concurrent change, or an Idempotency-Key still in progress'),
+  422: problem('Validation failed; `errors` names each field, or an Idempotency-Key was reused'),
+} as const;
+
+export const ZIdParam = z.object({
+  id: z.uuid({ message: 'must be a UUID' }).openapi({ param: { name: 'id', in: 'path' }, example: '0193a6f2-9d7e-7c1a-8a7e-3b5c0f1d2e4f' }),
+});
+
+export const IDEMPOTENCY_HEADER = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Replays the stored response when retried with the same body (24 h).' }),
+});

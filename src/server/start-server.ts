@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { issueToken } from '../auth/issue-token.ts';
+import { createTokenVerifier } from '../auth/verify-token.ts';
+import type { Config } from '../config/config.ts';
+import { createDb, createPool } from '../db/client.ts';
+import { openDatabase, prepareDatabase } from '../db/database-runtime.ts';
+import { assertAppRoleIsConfined, latestShippedMigration } from '../db/migrate.ts';
+import { seedDemoTenant, DEMO_SLUG } from '../tenancy/seed-demo.ts';
+import { findUserWithRole, unsafeFindTenantBySlug, unsafePurgeExpiredIdempotencyKeys } from '../tenancy/tenants.store.ts';
+import { withTenant } from '../tenancy/with-tenant.ts';
+import { createApp } from './app.ts';
+import type { ReadinessReport } from './health.routes.ts';
+import { createMetrics } from './metrics.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  url: string;
+  /** An admin token for the demo tenant, when the demo tenant exists and tokens are HS256. */
+  demoAdminToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots everything in order: database (embedded or external), migrations, app role checks,
+ * demo seed, HTTP server. `stop()` undoes it in reverse: stop accepting, drain in-flight
+ * requests, close pools, stop PostgreSQL.
+ */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const database = await openDatabase(config, logger);
+  const stack: Array<() => Promise<void>> = [() => database.stop()];
+  const unwind = async () => {
+    for (const step of stack.reverse()) await step().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+    stack.length = 0;
+  };
+  try {
+    await prepareDatabase(database, config, logger);
+    const ownerPool = createPool({ connectionString: database.ownerUrl, max: 2, applicationName: 'dealix-maintenance' });
+    stack.push(() => ownerPool.end());
+    const appPool = createPool({ connectionString: database.appUrl, max: config.poolMax, applicationName: 'dealix-app' });
+    stack.push(() => appPool.end());
+    await assertAppRoleIsConfined(appPool);
+
+    if (config.seedDemo) {
+      const seeded = await seedDemoTenant(ownerPool);
+      if (seeded.created) logger.info({ tenant: DEMO_SLUG }, 'demo tenant seeded');
+    }
+
+    const hsSecret = config.jwt.mode === 'hs256' ? (config.jwt.secret ?? database.localSecrets?.jwtSecret) : undefined;
+    const verifier = createTokenVerifier(config.jwt, hsSecret);
+    const metrics = createMetrics({ defaultMetrics: true });
+    const latest = await latestShippedMigration();
+    const appDb = createDb(appPool);
+    const readiness = async (): Promise<ReadinessReport> => {
+      try {
+        const result = await appDb.execute<{ newest: string | null }>(sql`SELECT max(created_at)::text AS newest FROM drizzle.__drizzle_migrations`);
+        const newest = Number(result.rows[0]?.newest ?? 0);
+        const migrationsOk = newest >= latest.when;
+        return {
+          ready: migrationsOk,
+          checks: {
+            database: { ok: true },
+            migrations: { ok: migrationsOk, detail: migrationsOk ? `at ${latest.tag}` : `pending: database is behind ${latest.tag}` },
+          },
+        };
+      } catch (error) {
+        logger.warn({ err: error }, 'readiness check failed');
+        return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
+      }
+    };
+    const app = createApp({
+      logger,
+      metrics,
+      appPool,
+      verifier,
+      readiness,
+      idempotencyTtlHours: config.idempotencyTtlHours,
+      bodyLimitBytes: config.bodyLimitBytes,
+      version: VERSION,
+    });
+
+    const sweep = setInterval(() => {
+      unsafePurgeExpiredIdempotencyKeys(ownerPool)
+        .then((purged) => purged && logger.info({ purged }, 'expired idempotency keys purged'))
+        .catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
+    }, 60 * 60 * 1000);
+    sweep.unref();
+    stack.push(async () => clearInterval(sweep));
+
+    const server = await new Promise<ServerType>((resolve, reject) => {
+      const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
+      instance.once('error', reject);
+    });
+    stack.push(() => closeServer(server));
+    const address = server.address() as AddressInfo;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    const url = `http://${shownHost}:${address.port}`;
+
+    let demoAdminToken: string | undefined;
+    if (hsSecret) {
+      const demo = await unsafeFindTenantBySlug(ownerPool, DEMO_SLUG);
+      if (demo) {
+        const admin = await withTenant({ pool: ownerPool, tenantId: demo.id, readOnly: true }, (tx) => findUserWithRole(tx, 'admin'));
+        if (admin) {
+          demoAdminToken = await issueToken({
+            secret: hsSecret,
+            tenantId: demo.id,
+            sub: admin.id,
+            roles: ['admin'],
+            ttlHours: config.tokenTtlHours,
+            ...(config.jwt.issuer ? { issuer: config.jwt.issuer } : {}),
+            ...(config.jwt.audience ? { audience: config.jwt.audience } : {}),
+          });
+        }
+      }
+    }
+    return { url, demoAdminToken, stop: unwind };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/** Stops accepting connections, lets in-flight requests finish (10 s at most), then closes. */
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, 10_000);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,34 @@
+import { sql } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import type pg from 'pg';
+import { AppError } from '../server/app-error.ts';
+import type { AppEnv } from '../server/context.ts';
+import { withTenant } from './with-tenant.ts';
+
+/** Thrown inside the transaction to roll it back while keeping the response already made. */
+class RollbackForResponse extends Error {}
+
+/**
+ * Runs the rest of the request in one transaction scoped to the caller's tenant. The
+ * transaction commits only when the response is a success: a handler that failed, or that
+ * answered 4xx/5xx, leaves nothing half-written. Safe methods run READ ONLY.
+ *
+ * The tenant named by the token must exist: it is read through RLS, so this also proves
+ * the scope was set.
+ */
+export function tenantScope(pool: pg.Pool): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const readOnly = c.req.method === 'GET' || c.req.method === 'HEAD';
+    try {
+      await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly }, async (tx) => {
+        const tenant = await tx.execute(sql`SELECT 1 FROM tenants WHERE id = ${c.var.auth.tenantId}`);
+        if (tenant.rowCount === 0) throw new AppError('unauthenticated', "The token's tenant does not exist");
+        c.set('tx', tx);
+        await next();
+        if (c.error || c.res.status >= 400) throw new RollbackForResponse();
+      });
+    } catch (error) {
+      if (!(error instanceof RollbackForResponse)) throw error;
+    }
+  };
+}

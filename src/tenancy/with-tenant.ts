@@ -1,0 +1,57 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
+import type { Db } from '../db/client.ts';
+import * as schema from '../db/schema.ts';
+
+/**
+ * A transaction scoped to one tenant. It has no `.transaction()`: a nested BEGIN inside
+ * would commit the outer request transaction early, so use cases cannot open their own.
+ */
+export type TenantTx = Omit<Db, 'transaction' | '$client'>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface WithTenantOptions {
+  pool: pg.Pool;
+  tenantId: string;
+  readOnly?: boolean;
+}
+
+/**
+ * Runs `work` in one transaction whose `app.tenant_id` is the given tenant, so every row
+ * read or written passes the tables' RLS policies for that tenant only. Commits when `work`
+ * resolves, rolls back when it throws.
+ *
+ * BEGIN and set_config go in one round trip (a simple-protocol batch): the tenant id is
+ * checked to be a UUID first, which is what makes inlining it safe.
+ *
+ * @example
+ * const deal = await withTenant({ pool, tenantId }, (tx) => getDeal({ tx, dealId }));
+ */
+export async function withTenant<T>(options: WithTenantOptions, work: (tx: TenantTx) => Promise<T>): Promise<T> {
+  if (!UUID.test(options.tenantId)) throw new Error('withTenant: tenantId must be a UUID');
+  const client = await options.pool.connect();
+  let releaseError: Error | undefined;
+  try {
+    await client.query(
+      // lock_timeout turns a long wait on a row or key lock (a duplicate request holding an
+      // Idempotency-Key, say) into SQLSTATE 55P03 instead of a request that hangs.
+      `BEGIN${options.readOnly ? ' READ ONLY' : ''}; ` +
+        `SELECT set_config('app.tenant_id', '${options.tenantId.toLowerCase()}', true), set_config('lock_timeout', '10s', true)`,
+    );
+    const tx = drizzle({ client, schema });
+    const result = await work(tx);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      // The connection is unusable (server gone, protocol error): destroy it, do not pool it.
+      releaseError = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    client.release(releaseError);
+  }
+}
