@@ -43,6 +43,7 @@ export const ZEnv = z
     DEALIX_TOKEN_TTL_HOURS: intInRange(12, 1, 24 * 30),
     DEALIX_SEED_DEMO: boolFlag(true),
     DEALIX_IDEMPOTENCY_TTL_HOURS: intInRange(24, 1, 24 * 7),
+    DEALIX_LOCK_TIMEOUT_MS: intInRange(10_000, 100, 600_000),
     DEALIX_BODY_LIMIT_BYTES: intInRange(1_048_576, 1024, 50 * 1_048_576),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: optionalString.default('dealix'),
@@ -93,6 +94,8 @@ export interface Config {
   tokenTtlHours: number;
   seedDemo: boolean;
   idempotencyTtlHours: number;
+  /** How long a request waits for a row or key lock held by another request. */
+  lockTimeoutMs: number;
   bodyLimitBytes: number;
   otel: { endpoint: string | undefined; serviceName: string };
 }
@@ -141,6 +144,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     tokenTtlHours: env.DEALIX_TOKEN_TTL_HOURS,
     seedDemo: env.DEALIX_SEED_DEMO,
     idempotencyTtlHours: env.DEALIX_IDEMPOTENCY_TTL_HOURS,
+    lockTimeoutMs: env.DEALIX_LOCK_TIMEOUT_MS,
     bodyLimitBytes: env.DEALIX_BODY_LIMIT_BYTES,
     otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
   };

@@ -24,6 +24,7 @@ export interface AppDeps {
   verifier: TokenVerifier;
   readiness: ReadinessCheck;
   idempotencyTtlHours: number;
+  lockTimeoutMs: number;
   bodyLimitBytes: number;
   version: string;
 }
@@ -45,7 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  app.use('/api/v1/*', authenticate(deps.verifier), tenantScope(deps.appPool), idempotency({ ttlHours: deps.idempotencyTtlHours }));
+  app.use('/api/v1/*', authenticate(deps.verifier), tenantScope(deps.appPool, deps.lockTimeoutMs), idempotency({ ttlHours: deps.idempotencyTtlHours }));
 
   app.route('/', healthRoutes({ readiness: deps.readiness, metrics: deps.metrics }));
   app.route('/', docsRoutes());

@@ -79,6 +79,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       verifier,
       readiness,
       idempotencyTtlHours: config.idempotencyTtlHours,
+      lockTimeoutMs: config.lockTimeoutMs,
       bodyLimitBytes: config.bodyLimitBytes,
       version: VERSION,
     });

@@ -16,11 +16,11 @@ class RollbackForResponse extends Error {}
  * The tenant named by the token must exist: it is read through RLS, so this also proves
  * the scope was set.
  */
-export function tenantScope(pool: pg.Pool): MiddlewareHandler<AppEnv> {
+export function tenantScope(pool: pg.Pool, lockTimeoutMs: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const readOnly = c.req.method === 'GET' || c.req.method === 'HEAD';
     try {
-      await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly }, async (tx) => {
+      await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly, lockTimeoutMs }, async (tx) => {
         const tenant = await tx.execute(sql`SELECT 1 FROM tenants WHERE id = ${c.var.auth.tenantId}`);
         if (tenant.rowCount === 0) throw new AppError('unauthenticated', "The token's tenant does not exist");
         c.set('tx', tx);

@@ -15,6 +15,8 @@ export interface WithTenantOptions {
   pool: pg.Pool;
   tenantId: string;
   readOnly?: boolean;
+  /** lock_timeout for this transaction; 10 s unless the caller says otherwise. */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function withTenant<T>(options: WithTenantOptions, work: (tx: Tenan
       // lock_timeout turns a long wait on a row or key lock (a duplicate request holding an
       // Idempotency-Key, say) into SQLSTATE 55P03 instead of a request that hangs.
       `BEGIN${options.readOnly ? ' READ ONLY' : ''}; ` +
-        `SELECT set_config('app.tenant_id', '${options.tenantId.toLowerCase()}', true), set_config('lock_timeout', '10s', true)`,
+        `SELECT set_config('app.tenant_id', '${options.tenantId.toLowerCase()}', true), set_config('lock_timeout', '${Math.trunc(options.lockTimeoutMs ?? 10_000)}ms', true)`,
     );
     const tx = drizzle({ client, schema });
     const result = await work(tx);

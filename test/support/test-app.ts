@@ -1,0 +1,124 @@
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { issueToken } from '../../src/auth/issue-token.ts';
+import type { Role } from '../../src/auth/roles.ts';
+import { createTokenVerifier } from '../../src/auth/verify-token.ts';
+import { createPool } from '../../src/db/client.ts';
+import { createApp } from '../../src/server/app.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
+import { createTenant } from '../../src/tenancy/create-tenant.ts';
+import { insertUser } from '../../src/tenancy/tenants.store.ts';
+import { withTenant } from '../../src/tenancy/with-tenant.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const TEST_JWT_SECRET = 'test-only-secret-with-at-least-32-bytes!!';
+
+export interface TestTenant {
+  id: string;
+  slug: string;
+  adminId: string;
+  /** A token for this tenant with the given role (sub defaults to the tenant's admin). */
+  token(role?: Role, sub?: string): Promise<string>;
+  /** Adds a user with these roles and returns its id. */
+  addUser(roles: Role[]): Promise<string>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * An in-process app (`app.request()`) over its own cloned database, with the log lines kept
+ * in memory so tests can read what was logged.
+ */
+export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?: number } = {}) {
+  const database: TestDatabase = await createTestDatabase();
+  const appPool = createPool({ connectionString: database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
+  const ownerPool = createPool({ connectionString: database.ownerUrl, max: 4, applicationName: 'dealix-test-owner' });
+  const superuser = new pg.Pool({ connectionString: database.superuserUrl, max: 2 });
+  const logLines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination });
+  const app = createApp({
+    logger,
+    metrics: createMetrics({ defaultMetrics: false }),
+    appPool,
+    verifier: createTokenVerifier({ mode: 'hs256', secret: TEST_JWT_SECRET }, TEST_JWT_SECRET),
+    readiness: async () => ({ ready: true, checks: {} }),
+    idempotencyTtlHours: 24,
+    lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+    bodyLimitBytes: 64 * 1024,
+    version: 'test',
+  });
+
+  async function createTestTenant(slug: string): Promise<TestTenant> {
+    const result = await createTenant({ ownerPool, slug, name: `Tenant ${slug}` });
+    if (!result.created) throw new Error(`tenant ${slug} exists`);
+    const tenantId = result.tenant.id;
+    const admin = await withTenant({ pool: ownerPool, tenantId, readOnly: true }, async (tx) => {
+      const { findUserWithRole } = await import('../../src/tenancy/tenants.store.ts');
+      return findUserWithRole(tx, 'admin');
+    });
+    if (!admin) throw new Error('no admin');
+    return {
+      id: tenantId,
+      slug,
+      adminId: admin.id,
+      token: (role = 'admin', sub = admin.id) => issueToken({ secret: TEST_JWT_SECRET, tenantId, sub, roles: [role], ttlHours: 1 }),
+      addUser: async (roles) =>
+        (
+          await withTenant({ pool: ownerPool, tenantId }, (tx) =>
+            insertUser(tx, { email: `${roles.join('-')}-${Math.random().toString(36).slice(2)}@${slug}.test`, displayName: roles.join(' '), roles }),
+          )
+        ).id,
+    };
+  }
+
+  async function request(method: string, path: string, init: RequestOptions = {}) {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    let body: string | undefined = init.rawBody;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  return {
+    app,
+    database,
+    appPool,
+    ownerPool,
+    /** Superuser pool: reads the truth past RLS, for asserting what is (not) in the database. */
+    superuser,
+    logLines,
+    createTestTenant,
+    request,
+    async close() {
+      await appPool.end();
+      await ownerPool.end();
+      await superuser.end();
+      await database.drop();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
