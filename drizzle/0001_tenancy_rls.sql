@@ -74,4 +74,7 @@ CREATE POLICY tenant_isolation ON idempotency_keys
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 --> statement-breakpoint
 -- Expired keys are purged across tenants by the owner's maintenance sweep; nothing else.
+-- A DELETE with a WHERE clause must also pass a SELECT policy, hence the pair.
 CREATE POLICY platform_purge_expired ON idempotency_keys FOR DELETE TO CURRENT_USER USING (expires_at < now());
+--> statement-breakpoint
+CREATE POLICY platform_read_expired ON idempotency_keys FOR SELECT TO CURRENT_USER USING (expires_at < now());
