@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('defaults to embedded PostgreSQL on port 3000', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.database.mode).toBe('embedded');
+    expect(config.dataDir).toMatch(/\.dealix$/);
+    expect(config.jwt).toEqual({ mode: 'hs256', secret: undefined });
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({ DATABASE_URL: '', PORT: '', DEALIX_JWT_SECRET: '' });
+    expect(config.database.mode).toBe('embedded');
+    expect(config.port).toBe(3000);
+  });
+
+  it('lists every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', DEALIX_JWT_SECRET: 'short', DATABASE_URL: 'not a url', LOG_LEVEL: 'loud', DEALIX_SEED_DEMO: 'maybe' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'DEALIX_JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'DEALIX_SEED_DEMO']) expect(problems).toContain(name);
+  });
+
+  it('external mode needs the app connection and a token verifier', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://owner:pw@db/dealix' })).toThrow(/DATABASE_APP_URL[\s\S]*DEALIX_JWT_SECRET/);
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://owner:pw@db/dealix',
+      DATABASE_APP_URL: 'postgres://dealix_app:pw@db/dealix',
+      DEALIX_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+    });
+    expect(config.database).toMatchObject({ mode: 'external', appUrl: 'postgres://dealix_app:pw@db/dealix' });
+    expect(config.jwt.mode).toBe('jwks');
+  });
+
+  it('refuses both an HS256 secret and a JWKS URL', () => {
+    expect(() => loadConfig({ DEALIX_JWT_SECRET: 'x'.repeat(32), DEALIX_JWKS_URL: 'https://idp.example/jwks' })).toThrow(/not both/);
+  });
+});
