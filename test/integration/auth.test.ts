@@ -95,7 +95,8 @@ describe('bearer JWT (HS256)', () => {
 describe('bearer JWT from an OIDC provider (JWKS)', () => {
   let jwksServer: Server;
   let jwksUrl: string;
-  const keys: Record<string, { privateKey: CryptoKey; kid: string }> = {};
+  type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  const keys: Record<string, { privateKey: PrivateKey; kid: string }> = {};
 
   beforeAll(async () => {
     const rsa = await generateKeyPair('RS256', { extractable: true });
@@ -124,7 +125,7 @@ describe('bearer JWT from an OIDC provider (JWKS)', () => {
       .setAudience('dealix')
       .setIssuedAt()
       .setExpirationTime('5m')
-      .sign(keys[alg]?.privateKey as CryptoKey);
+      .sign(keys[alg]?.privateKey as PrivateKey);
 
   for (const alg of ['RS256', 'EdDSA'] as const) {
     it(`verifies ${alg} tokens against the provider's keys`, async () => {
