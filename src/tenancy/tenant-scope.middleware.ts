@@ -1,9 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import type pg from 'pg';
 import { AppError } from '../server/app-error.ts';
 import type { AppEnv } from '../server/context.ts';
-import { withTenant } from './with-tenant.ts';
+import { TenantNotFoundError, withTenant } from './with-tenant.ts';
 
 /** Thrown inside the transaction to roll it back while keeping the response already made. */
 class RollbackForResponse extends Error {}
@@ -20,14 +19,13 @@ export function tenantScope(pool: pg.Pool, lockTimeoutMs: number): MiddlewareHan
   return async (c, next) => {
     const readOnly = c.req.method === 'GET' || c.req.method === 'HEAD';
     try {
-      await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly, lockTimeoutMs }, async (tx) => {
-        const tenant = await tx.execute(sql`SELECT 1 FROM tenants WHERE id = ${c.var.auth.tenantId}`);
-        if (tenant.rowCount === 0) throw new AppError('unauthenticated', "The token's tenant does not exist");
+      await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly, lockTimeoutMs, requireTenant: true }, async (tx) => {
         c.set('tx', tx);
         await next();
         if (c.error || c.res.status >= 400) throw new RollbackForResponse();
       });
     } catch (error) {
+      if (error instanceof TenantNotFoundError) throw new AppError('unauthenticated', "The token's tenant does not exist");
       if (!(error instanceof RollbackForResponse)) throw error;
     }
   };

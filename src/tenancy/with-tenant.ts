@@ -17,6 +17,16 @@ export interface WithTenantOptions {
   readOnly?: boolean;
   /** lock_timeout for this transaction; 10 s unless the caller says otherwise. */
   lockTimeoutMs?: number;
+  /** Check, in the same round trip as BEGIN, that the tenant exists (read through RLS). */
+  requireTenant?: boolean;
+}
+
+/** The tenant named by the caller does not exist (or is not visible under its own scope). */
+export class TenantNotFoundError extends Error {
+  constructor(tenantId: string) {
+    super(`Tenant ${tenantId} does not exist`);
+    this.name = 'TenantNotFoundError';
+  }
 }
 
 /**
@@ -35,12 +45,18 @@ export async function withTenant<T>(options: WithTenantOptions, work: (tx: Tenan
   const client = await options.pool.connect();
   let releaseError: Error | undefined;
   try {
-    await client.query(
-      // lock_timeout turns a long wait on a row or key lock (a duplicate request holding an
-      // Idempotency-Key, say) into SQLSTATE 55P03 instead of a request that hangs.
+    const tenantId = options.tenantId.toLowerCase();
+    // lock_timeout turns a long wait on a row or key lock (a duplicate request holding an
+    // Idempotency-Key, say) into SQLSTATE 55P03 instead of a request that hangs.
+    const opened = await client.query(
       `BEGIN${options.readOnly ? ' READ ONLY' : ''}; ` +
-        `SELECT set_config('app.tenant_id', '${options.tenantId.toLowerCase()}', true), set_config('lock_timeout', '${Math.trunc(options.lockTimeoutMs ?? 10_000)}ms', true)`,
+        `SELECT set_config('app.tenant_id', '${tenantId}', true), set_config('lock_timeout', '${Math.trunc(options.lockTimeoutMs ?? 10_000)}ms', true)` +
+        (options.requireTenant ? `; SELECT 1 FROM tenants WHERE id = '${tenantId}'` : ''),
     );
+    if (options.requireTenant) {
+      const results = opened as unknown as pg.QueryResult[];
+      if (results.at(-1)?.rowCount !== 1) throw new TenantNotFoundError(tenantId);
+    }
     const tx = drizzle({ client, schema });
     const result = await work(tx);
     await client.query('COMMIT');
