@@ -1,14 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import { COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, ZIdParam } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
 import { ZContact, ZContactPage, ZCreateContactRequest, ZListContactsQuery, ZUpdateContactRequest } from './contacts.schemas.ts';
 import { createContact } from './create-contact.ts';
 import { getContact } from './get-contact.ts';
 import { listContacts } from './list-contacts.ts';
 import { updateContact } from './update-contact.ts';
 
-const security = [{ bearerAuth: [] }];
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 export function contactsRoutes() {
   const router = createRouter();
@@ -19,10 +17,10 @@ export function contactsRoutes() {
       path: '/contacts',
       tags: ['Contacts'],
       summary: 'List contacts, newest first',
-      security,
+      security: BEARER,
       middleware: [requirePermission('contacts:read')] as const,
       request: { query: ZListContactsQuery },
-      responses: { 200: json(ZContactPage, 'A page of contacts'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZContactPage, 'A page of contacts'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => c.json(await listContacts({ tx: c.var.tx, query: c.req.valid('query') }), 200),
   );
@@ -33,10 +31,10 @@ export function contactsRoutes() {
       path: '/contacts',
       tags: ['Contacts'],
       summary: 'Create a contact',
-      security,
+      security: BEARER,
       middleware: [requirePermission('contacts:write')] as const,
-      request: { headers: IDEMPOTENCY_HEADER, body: { required: true, content: { 'application/json': { schema: ZCreateContactRequest } } } },
-      responses: { 201: json(ZContact, 'The contact'), ...COMMON_ERROR_RESPONSES },
+      request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZCreateContactRequest) },
+      responses: { 201: jsonResponse(ZContact, 'The contact'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => {
       const contact = await createContact({ tx: c.var.tx, input: c.req.valid('json') });
@@ -51,10 +49,10 @@ export function contactsRoutes() {
       path: '/contacts/{id}',
       tags: ['Contacts'],
       summary: 'Get a contact',
-      security,
+      security: BEARER,
       middleware: [requirePermission('contacts:read')] as const,
       request: { params: ZIdParam },
-      responses: { 200: json(ZContact, 'The contact'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZContact, 'The contact'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => c.json(await getContact({ tx: c.var.tx, contactId: c.req.valid('param').id }), 200),
   );
@@ -65,14 +63,14 @@ export function contactsRoutes() {
       path: '/contacts/{id}',
       tags: ['Contacts'],
       summary: 'Update a contact',
-      security,
+      security: BEARER,
       middleware: [requirePermission('contacts:write')] as const,
       request: {
         params: ZIdParam,
         headers: IDEMPOTENCY_HEADER,
-        body: { required: true, content: { 'application/json': { schema: ZUpdateContactRequest } } },
+        body: jsonBody(ZUpdateContactRequest),
       },
-      responses: { 200: json(ZContact, 'The updated contact'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZContact, 'The updated contact'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => c.json(await updateContact({ tx: c.var.tx, contactId: c.req.valid('param').id, input: c.req.valid('json') }), 200),
   );

@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../server/context.ts';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { ZPageQuery } from '../server/pagination.ts';
-import { COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, ZIdParam } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
 import { createDeal } from './create-deal.ts';
 import { dealScopeFor } from './deal-scope.ts';
 import {
@@ -20,9 +22,11 @@ import { listDeals } from './list-deals.ts';
 import { transitionDealStage } from './transition-deal-stage.ts';
 import { updateDeal } from './update-deal.ts';
 
-const security = [{ bearerAuth: [] }];
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** Who is writing and what they may touch: the same for every deal command. */
+function writer(c: Context<AppEnv>) {
+  return { tx: c.var.tx, actor: c.var.auth.sub, scope: dealScopeFor(c.var.auth, 'deals:write'), correlationId: c.var.correlationId };
+}
 
 export function dealsRoutes() {
   const router = createRouter();
@@ -33,10 +37,10 @@ export function dealsRoutes() {
       path: '/deals',
       tags: ['Deals'],
       summary: 'List deals, newest first (a sales_rep sees only their own)',
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:read')] as const,
       request: { query: ZListDealsQuery },
-      responses: { 200: json(ZDealPage, 'A page of deals'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZDealPage, 'A page of deals'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => c.json(await listDeals({ tx: c.var.tx, query: c.req.valid('query'), scope: dealScopeFor(c.var.auth, 'deals:read') }), 200),
   );
@@ -47,19 +51,13 @@ export function dealsRoutes() {
       path: '/deals',
       tags: ['Deals'],
       summary: 'Open a deal at new_lead',
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:write')] as const,
       request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZCreateDealRequest) },
-      responses: { 201: json(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
+      responses: { 201: jsonResponse(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => {
-      const deal = await createDeal({
-        tx: c.var.tx,
-        input: c.req.valid('json'),
-        actor: c.var.auth.sub,
-        scope: dealScopeFor(c.var.auth, 'deals:write'),
-        correlationId: c.var.correlationId,
-      });
+      const deal = await createDeal({ ...writer(c), input: c.req.valid('json') });
       c.header('Location', `/api/v1/deals/${deal.id}`);
       return c.json(deal, 201);
     },
@@ -71,10 +69,10 @@ export function dealsRoutes() {
       path: '/deals/{id}',
       tags: ['Deals'],
       summary: 'Get a deal',
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:read')] as const,
       request: { params: ZIdParam },
-      responses: { 200: json(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZDeal, 'The deal'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => c.json(await getDeal({ tx: c.var.tx, dealId: c.req.valid('param').id, scope: dealScopeFor(c.var.auth, 'deals:read') }), 200),
   );
@@ -85,10 +83,10 @@ export function dealsRoutes() {
       path: '/deals/{id}',
       tags: ['Deals'],
       summary: 'Edit a deal (not its stage)',
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:write')] as const,
       request: { params: ZIdParam, headers: IDEMPOTENCY_HEADER, body: jsonBody(ZUpdateDealRequest) },
-      responses: { 200: json(ZDeal, 'The updated deal'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZDeal, 'The updated deal'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) =>
       c.json(
@@ -110,10 +108,10 @@ export function dealsRoutes() {
       path: '/deals/{id}/transitions',
       tags: ['Deals'],
       summary: 'Move a deal to another stage (guarded by the lifecycle)',
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:write')] as const,
       request: { params: ZIdParam, headers: IDEMPOTENCY_HEADER, body: jsonBody(ZTransitionRequest) },
-      responses: { 200: json(ZTransitionResponse, 'The deal in its new stage and the timeline entry'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZTransitionResponse, 'The deal in its new stage and the timeline entry'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) =>
       c.json(
@@ -135,10 +133,10 @@ export function dealsRoutes() {
       path: '/deals/{id}/activities',
       tags: ['Deals'],
       summary: "The deal's timeline, newest first",
-      security,
+      security: BEARER,
       middleware: [requirePermission('deals:read')] as const,
       request: { params: ZIdParam, query: z.object(ZPageQuery) },
-      responses: { 200: json(ZActivityPage, 'A page of activities'), ...COMMON_ERROR_RESPONSES },
+      responses: { 200: jsonResponse(ZActivityPage, 'A page of activities'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => {
       const query = c.req.valid('query');

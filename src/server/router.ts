@@ -27,6 +27,13 @@ export const ZProblem = z
   })
   .openapi('Problem');
 
+/** Bearer auth on an OpenAPI operation. */
+export const BEARER = [{ bearerAuth: [] }];
+/** A JSON response entry for `createRoute({ responses })`. */
+export const jsonResponse = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** A required JSON request body: a missing or non-JSON body is refused (415), not read as {}. */
+export const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ZProblem } } });
 
 /** The error responses every authenticated route can give, for the OpenAPI document. */
