@@ -245,9 +245,10 @@ async function http(port: number, route: string, token?: string) {
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, json };
 }
 
-async function countDemoDeals(port: number, token: string): Promise<number> {
+/** Every deal the token can see (the demo admin sees all of them), through the API. */
+async function countDemoDeals(port: number, token: string, proc: DealixProcess): Promise<number> {
   const page = await http(port, '/api/v1/deals?limit=200', token);
-  expect(page.status, page.text).toBe(200);
+  expect(page.status, `${page.text}\n--- server output ---\n${proc.output}`).toBe(200);
   expect(page.json.next_cursor).toBeNull();
   return (page.json.data as unknown[]).length;
 }
@@ -339,7 +340,7 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     expect(bundle.text.length).toBeGreaterThan(100_000);
 
     const deals = await http(setup.port, '/api/v1/deals?limit=200', token);
-    expect(deals.status, deals.text).toBe(200);
+    expect(deals.status, `${deals.text}\n--- server output ---\n${proc.output}`).toBe(200);
     expect(deals.json.data.length).toBe(12);
     const unauthenticated = await http(setup.port, '/api/v1/deals');
     expect(unauthenticated.status).toBe(401);
@@ -380,7 +381,7 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     const setup = await embeddedSetup(shared);
     const first = new DealixProcess(setup.env);
     const { token: oldToken } = await first.ready();
-    expect(await countDemoDeals(setup.port, oldToken)).toBe(12);
+    expect(await countDemoDeals(setup.port, oldToken, first)).toBe(12);
     const secretsBefore = await readFile(path.join(setup.dataDir, 'secrets.json'), 'utf8');
     expect((await first.signalAndWait('SIGTERM', 10_000)).code, first.output).toBe(0);
 
@@ -393,9 +394,9 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     expect(second.output).not.toContain(ORPHAN_MESSAGE);
     expect(await readFile(path.join(setup.dataDir, 'secrets.json'), 'utf8')).toBe(secretsBefore);
 
-    expect(await countDemoDeals(again.port, newToken)).toBe(12);
+    expect(await countDemoDeals(again.port, newToken, second)).toBe(12);
     // Same JWT secret from secrets.json: the token printed by the previous run still verifies.
-    expect(await countDemoDeals(again.port, oldToken)).toBe(12);
+    expect(await countDemoDeals(again.port, oldToken, second)).toBe(12);
     // And a token signed with anything else does not.
     const forged = `${oldToken.split('.').slice(0, 2).join('.')}.${randomBytes(32).toString('base64url')}`;
     expect((await http(again.port, '/api/v1/deals', forged)).status).toBe(401);
@@ -426,11 +427,33 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     const fresh = await readPostmasterPid(setup.pgDir);
     expect(fresh).toBeDefined();
     expect(fresh).not.toBe(orphanPid);
-    expect(await countDemoDeals(setup.port, token)).toBe(12);
+    expect(await countDemoDeals(setup.port, token, restarted)).toBe(12);
 
     const stopped = await restarted.signalAndWait('SIGTERM', 10_000);
     expect(stopped.code, restarted.output).toBe(0);
     await expectNoPostgresLeft(setup.pgDir, fresh as number, []);
+  });
+
+  it('a second instance on a data dir in use refuses to start and leaves the first one alone', { timeout: 60_000 }, async () => {
+    const setup = await embeddedSetup(shared);
+    const first = new DealixProcess(setup.env);
+    const { token } = await first.ready();
+    const postmasterPid = await readPostmasterPid(setup.pgDir);
+    expect(postmasterPid).toBeDefined();
+
+    const other = await embeddedSetup(shared);
+    const second = new DealixProcess(other.env);
+    const result = await Promise.race([second.exited, sleep(20_000).then(() => undefined)]);
+    expect(result, `second instance still running:\n${second.output}`).toBeDefined();
+    expect(result?.code, second.output).toBe(1);
+    expect(second.stderr).toContain('Another Dealix is probably using this data dir');
+    expect(second.output).not.toContain(ORPHAN_MESSAGE);
+
+    // The first instance and its PostgreSQL are untouched.
+    expect(await readPostmasterPid(setup.pgDir)).toBe(postmasterPid);
+    expect(isAlive(postmasterPid as number)).toBe(true);
+    expect(await countDemoDeals(setup.port, token, first)).toBe(12);
+    expect((await first.signalAndWait('SIGTERM', 10_000)).code, first.output).toBe(0);
   });
 
   it('crash recovery: a stale postmaster.pid naming a dead pid does not stop the next start', { timeout: 60_000 }, async () => {
@@ -446,7 +469,7 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     const { token } = await proc.ready();
     expect(proc.output).toContain(STALE_LOCK_MESSAGE);
     expect(proc.output).not.toContain(ORPHAN_MESSAGE);
-    expect(await countDemoDeals(setup.port, token)).toBe(12);
+    expect(await countDemoDeals(setup.port, token, proc)).toBe(12);
     expect((await proc.signalAndWait('SIGTERM', 10_000)).code, proc.output).toBe(0);
     expect(existsSync(path.join(setup.pgDir, 'postmaster.pid'))).toBe(false);
   });
@@ -460,7 +483,7 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     const { token } = await proc.ready();
     expect(proc.output).toContain(STALE_LOCK_MESSAGE);
     expect(proc.output).not.toContain(ORPHAN_MESSAGE);
-    expect(await countDemoDeals(setup.port, token)).toBe(12);
+    expect(await countDemoDeals(setup.port, token, proc)).toBe(12);
     expect((await proc.signalAndWait('SIGTERM', 10_000)).code, proc.output).toBe(0);
   });
 });
@@ -556,11 +579,11 @@ describe('node src/main.ts on an external PostgreSQL (DATABASE_URL)', () => {
     }
 
     expect((await http(port, '/readyz')).status).toBe(200);
-    expect(await countDemoDeals(port, token)).toBe(12);
+    expect(await countDemoDeals(port, token, proc)).toBe(12);
     // Tokens are HS256 with DEALIX_JWT_SECRET: one signed elsewhere with it verifies here.
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tenant_id: string; sub: string };
     const elsewhere = await issueToken({ secret: jwtSecret, tenantId: payload.tenant_id, sub: payload.sub, roles: ['executive'], ttlHours: 1 });
-    expect(await countDemoDeals(port, elsewhere)).toBe(12);
+    expect(await countDemoDeals(port, elsewhere, proc)).toBe(12);
 
     // No embedded PostgreSQL, no local secrets: the data dir is untouched.
     expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
