@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.ts';
 import { createLogger } from './server/logger.ts';
-import { startServer } from './server/start-server.ts';
+import { startServer, type RunningServer } from './server/start-server.ts';
 import { initTelemetry } from './server/telemetry.ts';
 
 /** `npm start`: the product, on embedded PostgreSQL unless DATABASE_URL says otherwise. */
@@ -17,21 +17,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const telemetry = initTelemetry({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName });
-  let server;
-  try {
-    server = await startServer(config, logger);
-  } catch (error) {
-    logger.fatal({ err: error }, 'startup failed');
-    process.stderr.write(`\nDealix failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-    await telemetry.shutdown().catch(() => undefined);
-    process.exit(1);
-  }
 
+  // Handlers go in before startup: a Ctrl-C while PostgreSQL is starting must still stop it,
+  // not leave an orphan for the next start to clean up.
+  let server: RunningServer | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
   let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+  const shutdown = () => {
+    if (stopping || !server) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal: stopRequested }, 'shutting down');
     server
       .stop()
       .then(() => telemetry.shutdown())
@@ -46,8 +41,26 @@ async function main(): Promise<void> {
         },
       );
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopRequested ??= signal;
+    if (server) shutdown();
+    else logger.info({ signal }, 'stop requested during startup; stopping once started');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    server = await startServer(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'startup failed');
+    process.stderr.write(`\nDealix failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await telemetry.shutdown().catch(() => undefined);
+    process.exit(1);
+  }
+  if (stopRequested) {
+    shutdown();
+    return;
+  }
 
   const lines = [
     '',

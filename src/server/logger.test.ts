@@ -12,8 +12,14 @@ describe('scrubText', () => {
   });
 
   it('leaves ordinary text, uuids and timestamps alone', () => {
-    const text = 'deal 01a1ff9e-b053-76af-9af4-54c33d322e5e moved at 2026-11-21T19:39:12.202Z, 12 items';
-    expect(scrubText(text)).toBe(text);
+    for (const text of [
+      'deal 01a1ff9e-b053-76af-9af4-54c33d322e5e moved at 2026-11-21T19:39:12.202Z, 12 items',
+      '2026-11-21 19:44:32.002 UTC [123] LOG:  checkpoint starting',
+      'value 1500000.50 SAR',
+    ]) {
+      expect(scrubText(text)).toBe(text);
+    }
+    expect(scrubText('call me on 0551234567.')).toBe('call me on [phone …67].');
   });
 });
 

@@ -37,8 +37,9 @@ const REDACT_PATHS = [
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s]+@/gi;
-// International or Saudi-local mobile numbers, with the separators people type.
-const PHONE = /(?<![\w-])(?:\+|00)?(?:\d[\s-]?){8,14}\d(?![\w-])/g;
+// International or Saudi-local mobile numbers, with the separators people type. Not a run
+// glued to ':' or a decimal point, so timestamps ("2026-11-21 19:44:32.002") stay readable.
+const PHONE = /(?<![\w:.-])(?:\+|00)?(?:\d[\s-]?){8,14}\d(?![\w:-]|\.\d)/g;
 
 /** Masks tokens, URL passwords and phone numbers in a string. */
 export function scrubText(text: string): string {
