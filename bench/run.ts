@@ -1,0 +1,356 @@
+/**
+ * `npm run bench`: three figures for Dealix, each printed as one JSON line on stdout
+ * (progress goes to stderr). See bench/README.md.
+ *
+ *   1. deals_list_authenticated — GET /api/v1/deals?limit=50 vs a bare Hono "hello" server
+ *   2. deal_create_idempotent   — POST /api/v1/deals with a fresh Idempotency-Key vs raw pg INSERTs
+ *   3. idle_rss                 — resident memory of the idle Dealix server process
+ *
+ * Every server runs as its own child process; the load generator (autocannon, or the pg
+ * loops of the raw baseline) runs in this process.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { uuidv7 } from '../src/db/uuid-v7.ts';
+import { runHttpLoad, runQueryLoad, type LoadResult } from './load.ts';
+import {
+  Cleanup,
+  freePort,
+  log,
+  makeTempDir,
+  postmasterPidOf,
+  readRssMb,
+  removeDir,
+  sampleCpu,
+  spawnNode,
+  stopChild,
+  stopOrphanPostmaster,
+  waitForStdout,
+  type Child,
+  type CpuSample,
+} from './processes.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const envInt = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+
+/** Knobs, overridable from the environment for quick local runs. */
+const CONNECTIONS = envInt('BENCH_CONNECTIONS', 20);
+const DURATION_S = envInt('BENCH_DURATION_S', 10);
+const WARMUP_S = envInt('BENCH_WARMUP_S', 3);
+const IDLE_S = envInt('BENCH_IDLE_S', 5);
+/** The Dealix app pool size (DEALIX_DB_POOL_MAX) and the raw baseline's pool size. */
+const POOL_SIZE = 10;
+const LIST_PAGE = 50;
+
+/** Extra node flags for the Dealix child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (diagnosis). */
+/** The Dealix entry point, relative to the repo root (a bundled build can be compared too). */
+const DEALIX_ENTRY = process.env.BENCH_DEALIX_ENTRY || 'src/main.ts';
+const DEALIX_NODE_ARGS = (process.env.BENCH_DEALIX_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** Which figures to run: "list,create,rss" (all, the default) or a subset. */
+const ONLY = new Set((process.env.BENCH_ONLY || 'list,create,rss').split(',').map((s) => s.trim()));
+
+const TARGET_LIST_RATIO = 0.4;
+const TARGET_CREATE_RATIO = 0.5;
+const TARGET_RSS_MB = 200;
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function emit(figure: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+function describe(name: string, result: LoadResult): string {
+  return `${name}: ${result.rps.toFixed(0)} ok/s, p50 ${result.p50_ms.toFixed(2)} ms, p99 ${result.p99_ms.toFixed(2)} ms, ${result.ok} ok, ${result.failed} failed, ${result.duration_s.toFixed(1)} s`;
+}
+
+function assertClean(name: string, result: LoadResult): void {
+  if (result.failed > 0) throw new Error(`${name}: ${result.failed} requests failed (non-2xx or connection errors); the figure would be meaningless`);
+  if (result.ok === 0) throw new Error(`${name}: no successful requests`);
+}
+
+/** Which processes to account CPU time to during a measured run (diagnosis, on stderr). */
+interface CpuProbe {
+  serverPid: number;
+  pgDataDir?: string;
+}
+
+/** Warm-up (discarded), then the measured run, with a CPU-per-operation breakdown on stderr. */
+async function measure(name: string, run: (durationS: number) => Promise<LoadResult>, probe: CpuProbe): Promise<LoadResult> {
+  log(`${name}: warming up for ${WARMUP_S} s`);
+  const warm = await run(WARMUP_S);
+  assertClean(`${name} (warm-up)`, warm);
+  log(`${name}: measuring for ${DURATION_S} s`);
+  const postmaster = probe.pgDataDir ? postmasterPidOf(probe.pgDataDir) : undefined;
+  const before = await sampleCpu(probe.serverPid, postmaster);
+  const result = await run(DURATION_S);
+  const after = await sampleCpu(probe.serverPid, postmaster);
+  log(describe(name, result));
+  const perOp = (key: keyof CpuSample) => (((after[key] - before[key]) * 1000) / Math.max(1, result.ok)).toFixed(3);
+  const machine = (100 * (after.machineBusy - before.machineBusy)) / Math.max(0.001, after.machineTotal - before.machineTotal);
+  log(
+    `${name}: CPU ms per op: server ${perOp('server')}, postgres ${postmaster === undefined ? 'n/a' : perOp('postgres')}, ` +
+      `load generator ${perOp('bench')}; machine ${machine.toFixed(0)}% busy over ${os.cpus().length} cores`,
+  );
+  // CPU the machine spent outside the processes above (kernel threads, and anything else
+  // running meanwhile, which skews the comparison on a 2-core machine).
+  const accounted = after.server - before.server + (after.postgres - before.postgres) + (after.bench - before.bench);
+  const elsewhere = (after.machineBusy - before.machineBusy - accounted) / result.duration_s;
+  if (elsewhere > 0.15) {
+    log(`${name}: WARNING: ${(100 * elsewhere).toFixed(0)}% of a core went to other processes during this run; figures are noisy`);
+  }
+  assertClean(name, result);
+  return result;
+}
+
+interface Dealix {
+  child: Child;
+  baseUrl: string;
+  token: string;
+  tenantId: string;
+  pgPort: number;
+  dataDir: string;
+}
+
+async function startDealix(cleanup: Cleanup): Promise<Dealix> {
+  const dataDir = await makeTempDir('dealix-bench-');
+  cleanup.add('remove Dealix data dir', () => removeDir(dataDir));
+  // Registered before the child: runs after it has stopped, catches a postmaster it left behind.
+  cleanup.add('stop orphaned PostgreSQL', () => stopOrphanPostmaster(path.join(dataDir, 'pg')));
+  const port = await freePort();
+  let pgPort = await freePort();
+  while (pgPort === port) pgPort = await freePort();
+  log(`starting Dealix (node ${[...DEALIX_NODE_ARGS, DEALIX_ENTRY].join(' ')}) on port ${port}, embedded PostgreSQL on ${pgPort}, data in ${dataDir}`);
+  const child = spawnNode({
+    name: 'dealix',
+    args: [...DEALIX_NODE_ARGS, DEALIX_ENTRY],
+    cwd: ROOT,
+    env: {
+      DEALIX_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DEALIX_PG_PORT: String(pgPort),
+      DEALIX_DB_POOL_MAX: String(POOL_SIZE),
+      LOG_LEVEL: 'warn',
+      DEALIX_SEED_DEMO: 'true',
+    },
+    echo: (line) => !line.trim().startsWith('eyJ'),
+  });
+  cleanup.add('stop Dealix', () => stopChild(child, 30_000));
+  const token = await waitForStdout(
+    child,
+    (out) => (out.includes('Dealix is running') ? out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('eyJ')) : undefined),
+    120_000,
+  );
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tenant_id?: string };
+  if (!payload.tenant_id) throw new Error('the demo token has no tenant_id');
+  log(`Dealix is up (pid ${child.pid})`);
+  return { child, baseUrl: `http://127.0.0.1:${port}`, token, tenantId: payload.tenant_id, pgPort, dataDir };
+}
+
+const dealixProbe = (dealix: Dealix): CpuProbe => ({ serverPid: dealix.child.pid, pgDataDir: path.join(dealix.dataDir, 'pg') });
+
+async function startBareHono(cleanup: Cleanup): Promise<{ child: Child; baseUrl: string }> {
+  const port = await freePort();
+  log(`starting bare Hono (node bench/bare-hono.ts) on port ${port}`);
+  const child = spawnNode({ name: 'bare-hono', args: ['bench/bare-hono.ts'], cwd: ROOT, env: { PORT: String(port), HOST: '127.0.0.1' } });
+  cleanup.add('stop bare Hono', () => stopChild(child, 10_000));
+  await waitForStdout(child, (out) => (out.includes('listening') ? true : undefined), 30_000);
+  return { child, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+async function api<T>(dealix: Dealix, method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${dealix.baseUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${dealix.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Tops the demo tenant up (through the API) until a page of LIST_PAGE deals is full. */
+async function ensureDeals(dealix: Dealix): Promise<string> {
+  const page = await api<{ data: Array<{ id: string; contact_id: string }> }>(dealix, 'GET', `/api/v1/deals?limit=${LIST_PAGE}`);
+  const missing = LIST_PAGE - page.data.length;
+  let contactId = page.data[0]?.contact_id;
+  for (let i = 0; i < missing; i += 1) {
+    // +966 555 01 xxxx: valid Saudi mobile numbers, outside the seed's +966 555 000 1xx block.
+    const contact = await api<{ id: string }>(dealix, 'POST', '/api/v1/contacts', { phone: `+96655501${String(i).padStart(4, '0')}`, name: `Bench contact ${i}` });
+    await api(dealix, 'POST', '/api/v1/deals', { contact_id: contact.id, title: `Bench deal ${i}`, value_halalas: 100_000 + i });
+    contactId = contact.id;
+  }
+  const check = await api<{ data: unknown[] }>(dealix, 'GET', `/api/v1/deals?limit=${LIST_PAGE}`);
+  if (check.data.length !== LIST_PAGE) throw new Error(`expected a page of ${LIST_PAGE} deals, got ${check.data.length}`);
+  if (!contactId) throw new Error('no contact to attach bench deals to');
+  log(`demo tenant has a full page of ${LIST_PAGE} deals (${missing > 0 ? `${missing} added` : 'none added'})`);
+  return contactId;
+}
+
+async function benchList(dealix: Dealix, cleanup: Cleanup): Promise<void> {
+  const bare = await startBareHono(cleanup);
+  const bareResult = await measure('bare hono GET /', (durationS) =>
+    runHttpLoad({ url: `${bare.baseUrl}/`, connections: CONNECTIONS, durationS }),
+    { serverPid: bare.child.pid },
+  );
+  // Stopped before the Dealix run so an idle process does not share the cores.
+  await stopChild(bare.child, 10_000);
+
+  const dealixResult = await measure(`dealix GET /api/v1/deals?limit=${LIST_PAGE}`, (durationS) =>
+    runHttpLoad({
+      url: `${dealix.baseUrl}/api/v1/deals?limit=${LIST_PAGE}`,
+      headers: { authorization: `Bearer ${dealix.token}` },
+      connections: CONNECTIONS,
+      durationS,
+    }),
+    dealixProbe(dealix),
+  );
+  const ratio = dealixResult.rps / bareResult.rps;
+  emit({
+    bench: 'deals_list_authenticated',
+    rps: round(dealixResult.rps, 1),
+    p99_ms: round(dealixResult.p99_ms, 2),
+    baseline: 'bare_hono',
+    baseline_rps: round(bareResult.rps, 1),
+    baseline_p99_ms: round(bareResult.p99_ms, 2),
+    ratio: round(ratio, 3),
+    target_ratio: TARGET_LIST_RATIO,
+    meets_target: ratio >= TARGET_LIST_RATIO,
+    connections: CONNECTIONS,
+    duration_s: DURATION_S,
+    page_size: LIST_PAGE,
+  });
+}
+
+async function benchCreate(dealix: Dealix, contactId: string, cleanup: Cleanup): Promise<void> {
+  const secrets = JSON.parse(await readFile(path.join(dealix.dataDir, 'secrets.json'), 'utf8')) as { superuserPassword: string };
+  const superuser = new pg.Pool({
+    connectionString: `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${dealix.pgPort}/dealix`,
+    max: POOL_SIZE,
+    application_name: 'dealix-bench-raw',
+  });
+  superuser.on('error', () => undefined);
+  cleanup.add('close raw pg pool', () => superuser.end());
+  const keysBefore = await countIdempotencyKeys(superuser, dealix.tenantId);
+
+  const body = JSON.stringify({ contact_id: contactId, title: 'Bench deal', value_halalas: 250_000 });
+  let created = 0;
+  const dealixResult = await measure('dealix POST /api/v1/deals (Idempotency-Key)', async (durationS) => {
+    const result = await runHttpLoad({
+      url: `${dealix.baseUrl}/api/v1/deals`,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${dealix.token}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'bench-[<id>]',
+      },
+      body,
+      idReplacement: true,
+      connections: CONNECTIONS,
+      durationS,
+    });
+    created += result.ok;
+    return result;
+  }, dealixProbe(dealix));
+  // Every 2xx must have been a fresh key (a replay would be a cheap read, not a create): a
+  // replay stores no key, so fewer keys than 2xx answers means replays. There may be more:
+  // autocannon drops the requests in flight when a run ends (up to one per connection per
+  // run), which the server still completes and commits.
+  const keysAdded = (await countIdempotencyKeys(superuser, dealix.tenantId)) - keysBefore;
+  if (keysAdded < created) throw new Error(`expected at least ${created} new Idempotency-Keys, found ${keysAdded}: some requests were replays`);
+  if (keysAdded > created + 2 * CONNECTIONS) throw new Error(`expected at most ${created + 2 * CONNECTIONS} new Idempotency-Keys, found ${keysAdded}`);
+  log(`checked: ${keysAdded} distinct Idempotency-Keys stored for ${created} counted creates (+${keysAdded - created} in flight at run ends)`);
+
+  await superuser.query('CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, title text NOT NULL, value bigint NOT NULL)');
+  let n = 0;
+  const rawResult = await measure(`raw pg INSERT (pool ${POOL_SIZE}, ${CONNECTIONS} loops)`, (durationS) =>
+    runQueryLoad({
+      pool: superuser,
+      concurrency: CONNECTIONS,
+      durationS,
+      next: () => ({
+        text: 'INSERT INTO bench_raw (id, tenant_id, title, value) VALUES ($1, $2, $3, $4)',
+        values: [uuidv7(), dealix.tenantId, `Bench deal ${(n += 1)}`, 250_000],
+      }),
+    }),
+    dealixProbe(dealix),
+  );
+  const ratio = dealixResult.rps / rawResult.rps;
+  emit({
+    bench: 'deal_create_idempotent',
+    rps: round(dealixResult.rps, 1),
+    p99_ms: round(dealixResult.p99_ms, 2),
+    baseline: 'raw_pg_insert',
+    baseline_rps: round(rawResult.rps, 1),
+    baseline_p99_ms: round(rawResult.p99_ms, 2),
+    ratio: round(ratio, 3),
+    target_ratio: TARGET_CREATE_RATIO,
+    meets_target: ratio >= TARGET_CREATE_RATIO,
+    connections: CONNECTIONS,
+    duration_s: DURATION_S,
+    pool_size: POOL_SIZE,
+  });
+}
+
+async function countIdempotencyKeys(pool: pg.Pool, tenantId: string): Promise<number> {
+  const result = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_keys WHERE tenant_id = $1', [tenantId]);
+  return result.rows[0]?.n ?? 0;
+}
+
+async function main(): Promise<void> {
+  const cleanup = new Cleanup();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: cleaning up`);
+    void cleanup.run().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = Date.now();
+  try {
+    const dealix = await startDealix(cleanup);
+
+    log(`letting the server idle for ${IDLE_S} s before reading its RSS`);
+    await sleep(IDLE_S * 1000);
+    const idleRssMb = await readRssMb(dealix.child.pid);
+    log(`idle RSS of pid ${dealix.child.pid}: ${idleRssMb.toFixed(1)} MB`);
+
+    const contactId = await ensureDeals(dealix);
+    if (ONLY.has('list')) await benchList(dealix, cleanup);
+    if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup);
+
+    const afterLoadRssMb = await readRssMb(dealix.child.pid);
+    if (ONLY.has('rss')) emit({
+      bench: 'idle_rss',
+      rss_mb: round(idleRssMb, 1),
+      target_mb: TARGET_RSS_MB,
+      meets_target: idleRssMb < TARGET_RSS_MB,
+      idle_s: IDLE_S,
+      process: `node ${[...DEALIX_NODE_ARGS, DEALIX_ENTRY].join(' ')} (PostgreSQL excluded)`,
+      rss_after_load_mb: round(afterLoadRssMb, 1),
+    });
+  } finally {
+    await cleanup.run();
+    log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+}
