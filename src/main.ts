@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const telemetry = initTelemetry({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName });
+  const telemetry = await initTelemetry({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName });
 
   // Handlers go in before startup: a Ctrl-C while PostgreSQL is starting must still stop it,
   // not leave an orphan for the next start to clean up.

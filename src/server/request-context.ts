@@ -21,6 +21,9 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
     const spanId = span.spanContext().spanId;
     const logger = options.logger.child({ correlation_id: correlationId, trace_id: correlationId, span_id: spanId });
     c.set('correlationId', correlationId);
+    // Set before the response exists so it is merged in as the response is built; setting a
+    // header on a finished Response makes Hono rebuild it (a slower path in node-server).
+    c.header('X-Correlation-Id', correlationId);
     c.set('logger', logger);
     if (offered && !accepted) {
       logger.warn({ offered: offered.slice(0, 80) }, 'X-Correlation-Id is not a 32-hex trace id or a UUID; a new one was generated');
@@ -28,7 +31,8 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
     try {
       await context.with(trace.setSpan(parent, span), () => next());
     } finally {
-      c.header('X-Correlation-Id', correlationId);
+      // Responses built as raw Response objects (problems, idempotent replays) still need it.
+      if (!c.res.headers.has('x-correlation-id')) c.header('X-Correlation-Id', correlationId);
       const status = c.res.status;
       const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
       const seconds = (performance.now() - started) / 1000;

@@ -1,21 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, TraceFlags, trace, type Context } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
 export const tracer = trace.getTracer('dealix');
 
 /**
- * Registers the global tracer provider. With OTEL_EXPORTER_OTLP_ENDPOINT spans are exported
- * over OTLP/HTTP; without it they are still created (so trace ids flow into logs and
- * responses) but go nowhere.
+ * With OTEL_EXPORTER_OTLP_ENDPOINT, registers a tracer provider that exports spans over
+ * OTLP/HTTP. Without it nothing is registered: the API's no-op tracer still carries the
+ * correlation id as trace id (a non-recording span keeps its parent's context), so logs and
+ * responses are unchanged, and no span objects are built for nobody to read.
  */
-export function initTelemetry(options: { endpoint: string | undefined; serviceName: string }): { shutdown(): Promise<void> } {
+export async function initTelemetry(options: { endpoint: string | undefined; serviceName: string }): Promise<{ shutdown(): Promise<void> }> {
+  if (!options.endpoint) return { shutdown: async () => undefined };
+  // Loaded only when exporting: the SDK and exporter weigh ~20 MB of resident memory.
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   const base = options.endpoint?.endsWith('/') ? options.endpoint : `${options.endpoint}/`;
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    spanProcessors: options.endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: new URL('v1/traces', base).href }))] : [],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: new URL('v1/traces', base).href }))],
   });
   provider.register();
   return { shutdown: () => provider.shutdown() };
