@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * `npm run bench`: three figures for Dealix, each printed as one JSON line on stdout
  * (progress goes to stderr). See bench/README.md.
@@ -55,7 +56,13 @@ const LIST_PAGE = 50;
 /** Extra node flags for the Dealix child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (diagnosis). */
 /** The Dealix entry point, relative to the repo root (a bundled build can be compared too). */
 const DEALIX_ENTRY = process.env.BENCH_DEALIX_ENTRY || 'src/main.ts';
-const DEALIX_NODE_ARGS = (process.env.BENCH_DEALIX_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+// The server runs with the same Node flags as `npm start` (e.g. the young-generation cap),
+// unless BENCH_DEALIX_NODE_ARGS says otherwise.
+const START_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'));
+const DEALIX_NODE_ARGS =
+  process.env.BENCH_DEALIX_NODE_ARGS === undefined ? START_FLAGS : process.env.BENCH_DEALIX_NODE_ARGS.split(/\s+/).filter(Boolean);
 /** Which figures to run: "list,create,rss" (all, the default) or a subset. */
 const ONLY = new Set((process.env.BENCH_ONLY || 'list,create,rss').split(',').map((s) => s.trim()));
 
