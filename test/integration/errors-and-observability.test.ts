@@ -23,6 +23,7 @@ afterAll(async () => {
   await provider.shutdown();
 });
 
+// `json` is whatever the server sent; the assertions below are its type check.
 const isProblem = (response: { status: number; headers: Headers; json: any }, status: number, code: string) => {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toBe('application/problem+json');

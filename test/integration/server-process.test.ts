@@ -236,6 +236,7 @@ async function http(port: number, route: string, token?: string) {
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
+  // Whatever the server sent; each test asserts on the shape it expects.
   let json: any;
   try {
     json = JSON.parse(text);

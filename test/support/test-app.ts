@@ -93,6 +93,7 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
     }
     const response = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
+    // Tests assert on response bodies of many shapes; typing each would only restate the schemas.
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
