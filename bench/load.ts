@@ -62,7 +62,54 @@ export interface QueryLoad {
  * `concurrency` async loops, each issuing one autocommit statement after another through the
  * pool for `durationS` seconds; the same shape as autocannon's closed-loop connections.
  */
-export async function runQueryLoad(load: QueryLoad): Promise<LoadResult> {
+export function runQueryLoad(load: QueryLoad): Promise<LoadResult> {
+  return runLoopLoad({
+    concurrency: load.concurrency,
+    durationS: load.durationS,
+    op: async () => {
+      const { text, values } = load.next();
+      await load.pool.query(text, values);
+    },
+  });
+}
+
+export interface TransactionLoad {
+  pool: pg.Pool;
+  concurrency: number;
+  durationS: number;
+  /** The statements of one transaction, run between BEGIN and COMMIT on one pooled client. */
+  work: (client: pg.PoolClient) => Promise<void>;
+}
+
+/** Like runQueryLoad, but each operation is a whole transaction; it counts once committed. */
+export function runTransactionLoad(load: TransactionLoad): Promise<LoadResult> {
+  return runLoopLoad({
+    concurrency: load.concurrency,
+    durationS: load.durationS,
+    op: async () => {
+      const client = await load.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        await load.work(client);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+  });
+}
+
+/**
+ * `concurrency` closed loops running `op` one after another for `durationS` seconds; an
+ * operation counts (and its latency is recorded) when it resolves, as failed when it throws.
+ */
+export async function runLoopLoad(load: { concurrency: number; durationS: number; op: () => Promise<void> }): Promise<LoadResult> {
   const latencies: number[] = [];
   let failed = 0;
   let firstError: unknown;
@@ -70,10 +117,9 @@ export async function runQueryLoad(load: QueryLoad): Promise<LoadResult> {
   const end = started + load.durationS * 1000;
   const loop = async () => {
     while (performance.now() < end) {
-      const { text, values } = load.next();
       const t0 = performance.now();
       try {
-        await load.pool.query(text, values);
+        await load.op();
         latencies.push(performance.now() - t0);
       } catch (error) {
         failed += 1;

@@ -7,17 +7,26 @@ import { readFileSync } from 'node:fs';
  *   2. deal_create_idempotent   — POST /api/v1/deals with a fresh Idempotency-Key vs raw pg INSERTs
  *   3. idle_rss                 — resident memory of the idle Dealix server process
  *
+ * Then two informational lines that compare the same two Dealix runs against baselines doing
+ * the same data work without Dealix's layers (the targets above compare against no-work
+ * baselines):
+ *
+ *   4. deals_list_vs_minimal_handler      — vs a minimal Hono + pg handler running the same SELECT
+ *   5. deal_create_vs_minimal_transaction — vs the same transaction's statements through plain pg
+ *
  * Every server runs as its own child process; the load generator (autocannon, or the pg
- * loops of the raw baseline) runs in this process.
+ * loops of the raw baselines) runs in this process.
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { uuidv7 } from '../src/db/uuid-v7.ts';
-import { runHttpLoad, runQueryLoad, type LoadResult } from './load.ts';
+import { dealRowTypes, toDealJson, type DealRow } from './deal-json.ts';
+import { runHttpLoad, runQueryLoad, runTransactionLoad, type LoadResult } from './load.ts';
 import {
   Cleanup,
   freePort,
@@ -124,6 +133,8 @@ interface Dealix {
   baseUrl: string;
   token: string;
   tenantId: string;
+  /** The demo admin's user id (the token's `sub`): the actor of the deals it creates. */
+  userId: string;
   pgPort: number;
   dataDir: string;
 }
@@ -158,10 +169,16 @@ async function startDealix(cleanup: Cleanup): Promise<Dealix> {
     (out) => (out.includes('Dealix is running') ? out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('eyJ')) : undefined),
     120_000,
   );
-  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tenant_id?: string };
-  if (!payload.tenant_id) throw new Error('the demo token has no tenant_id');
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tenant_id?: string; sub?: string };
+  if (!payload.tenant_id || !payload.sub) throw new Error('the demo token has no tenant_id or sub');
   log(`Dealix is up (pid ${child.pid})`);
-  return { child, baseUrl: `http://127.0.0.1:${port}`, token, tenantId: payload.tenant_id, pgPort, dataDir };
+  return { child, baseUrl: `http://127.0.0.1:${port}`, token, tenantId: payload.tenant_id, userId: payload.sub, pgPort, dataDir };
+}
+
+/** The PostgreSQL superuser's URL for Dealix's embedded database (password from its secrets file). */
+async function superuserUrl(dealix: Dealix): Promise<string> {
+  const secrets = JSON.parse(await readFile(path.join(dealix.dataDir, 'secrets.json'), 'utf8')) as { superuserPassword: string };
+  return `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${dealix.pgPort}/dealix`;
 }
 
 const dealixProbe = (dealix: Dealix): CpuProbe => ({ serverPid: dealix.child.pid, pgDataDir: path.join(dealix.dataDir, 'pg') });
@@ -171,6 +188,21 @@ async function startBareHono(cleanup: Cleanup): Promise<{ child: Child; baseUrl:
   log(`starting bare Hono (node bench/bare-hono.ts) on port ${port}`);
   const child = spawnNode({ name: 'bare-hono', args: ['bench/bare-hono.ts'], cwd: ROOT, env: { PORT: String(port), HOST: '127.0.0.1' } });
   cleanup.add('stop bare Hono', () => stopChild(child, 10_000));
+  await waitForStdout(child, (out) => (out.includes('listening') ? true : undefined), 30_000);
+  return { child, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** bench/minimal-pg-hono.ts: `GET /deals` doing the list's data work with plain pg, as superuser. */
+async function startMinimalPgHono(dealix: Dealix, cleanup: Cleanup): Promise<{ child: Child; baseUrl: string }> {
+  const port = await freePort();
+  log(`starting the minimal Hono + pg handler (node bench/minimal-pg-hono.ts) on port ${port}`);
+  const child = spawnNode({
+    name: 'minimal-pg-hono',
+    args: ['bench/minimal-pg-hono.ts'],
+    cwd: ROOT,
+    env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: await superuserUrl(dealix), TENANT_ID: dealix.tenantId, POOL_MAX: String(POOL_SIZE) },
+  });
+  cleanup.add('stop the minimal Hono + pg handler', () => stopChild(child, 10_000));
   await waitForStdout(child, (out) => (out.includes('listening') ? true : undefined), 30_000);
   return { child, baseUrl: `http://127.0.0.1:${port}` };
 }
@@ -204,7 +236,10 @@ async function ensureDeals(dealix: Dealix): Promise<string> {
   return contactId;
 }
 
-async function benchList(dealix: Dealix, cleanup: Cleanup): Promise<void> {
+/** JSON lines printed after the issue's three figures, so those keep their places. */
+type Extras = Array<Record<string, unknown>>;
+
+async function benchList(dealix: Dealix, cleanup: Cleanup, extras: Extras): Promise<void> {
   const bare = await startBareHono(cleanup);
   const bareResult = await measure('bare hono GET /', (durationS) =>
     runHttpLoad({ url: `${bare.baseUrl}/`, connections: CONNECTIONS, durationS }),
@@ -237,14 +272,46 @@ async function benchList(dealix: Dealix, cleanup: Cleanup): Promise<void> {
     duration_s: DURATION_S,
     page_size: LIST_PAGE,
   });
+
+  // Like-for-like: the same SELECT and JSON page without Dealix's layers, measured right
+  // after the Dealix run, against the same database state.
+  const minimal = await startMinimalPgHono(dealix, cleanup);
+  const [dealixPage, minimalPage] = await Promise.all([
+    api<unknown>(dealix, 'GET', `/api/v1/deals?limit=${LIST_PAGE}`),
+    fetch(`${minimal.baseUrl}/deals`).then((response) => {
+      if (!response.ok) throw new Error(`minimal handler GET /deals answered ${response.status}`);
+      return response.json() as Promise<unknown>;
+    }),
+  ]);
+  if (!isDeepStrictEqual(dealixPage, minimalPage)) {
+    throw new Error(`the minimal handler's page differs from Dealix's:\n${JSON.stringify(minimalPage).slice(0, 500)}\n${JSON.stringify(dealixPage).slice(0, 500)}`);
+  }
+  log('checked: the minimal handler returns the same page as Dealix');
+  const minimalResult = await measure('minimal hono + pg GET /deals', (durationS) =>
+    runHttpLoad({ url: `${minimal.baseUrl}/deals`, connections: CONNECTIONS, durationS }),
+    { serverPid: minimal.child.pid, pgDataDir: path.join(dealix.dataDir, 'pg') },
+  );
+  await stopChild(minimal.child, 10_000);
+  extras.push({
+    bench: 'deals_list_vs_minimal_handler',
+    rps: round(dealixResult.rps, 1),
+    p99_ms: round(dealixResult.p99_ms, 2),
+    baseline: 'hono_pg_minimal',
+    baseline_rps: round(minimalResult.rps, 1),
+    baseline_p99_ms: round(minimalResult.p99_ms, 2),
+    ratio: round(dealixResult.rps / minimalResult.rps, 3),
+    connections: CONNECTIONS,
+    duration_s: DURATION_S,
+    page_size: LIST_PAGE,
+  });
 }
 
-async function benchCreate(dealix: Dealix, contactId: string, cleanup: Cleanup): Promise<void> {
-  const secrets = JSON.parse(await readFile(path.join(dealix.dataDir, 'secrets.json'), 'utf8')) as { superuserPassword: string };
+async function benchCreate(dealix: Dealix, contactId: string, cleanup: Cleanup, extras: Extras): Promise<void> {
   const superuser = new pg.Pool({
-    connectionString: `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${dealix.pgPort}/dealix`,
+    connectionString: await superuserUrl(dealix),
     max: POOL_SIZE,
     application_name: 'dealix-bench-raw',
+    types: dealRowTypes,
   });
   superuser.on('error', () => undefined);
   cleanup.add('close raw pg pool', () => superuser.end());
@@ -307,6 +374,70 @@ async function benchCreate(dealix: Dealix, contactId: string, cleanup: Cleanup):
     duration_s: DURATION_S,
     pool_size: POOL_SIZE,
   });
+
+  const minimalResult = await benchMinimalTransaction(superuser, dealix, contactId);
+  extras.push({
+    bench: 'deal_create_vs_minimal_transaction',
+    rps: round(dealixResult.rps, 1),
+    p99_ms: round(dealixResult.p99_ms, 2),
+    baseline: 'pg_minimal_transaction',
+    baseline_rps: round(minimalResult.rps, 1),
+    baseline_p99_ms: round(minimalResult.p99_ms, 2),
+    ratio: round(dealixResult.rps / minimalResult.rps, 3),
+    connections: CONNECTIONS,
+    duration_s: DURATION_S,
+    pool_size: POOL_SIZE,
+  });
+}
+
+/**
+ * The data work of one Dealix create without HTTP, auth, validation, RLS or the ORM: one
+ * transaction per operation that claims an idempotency key, inserts the deal and its
+ * `deal_created` activity (RETURNING the rows, as Dealix does), and stores the response body
+ * on the key. The deal and activity tables are copies of Dealix's (same columns, defaults,
+ * checks, indexes and foreign keys, no RLS); the key table is the narrower bench_idem.
+ */
+async function benchMinimalTransaction(superuser: pg.Pool, dealix: Dealix, contactId: string): Promise<LoadResult> {
+  await superuser.query(`
+    CREATE TABLE bench_idem (key text PRIMARY KEY, body text);
+    CREATE TABLE bench_raw_deals (LIKE deals INCLUDING ALL);
+    ALTER TABLE bench_raw_deals
+      ADD FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
+      ADD FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id),
+      ADD FOREIGN KEY (tenant_id, owner_user_id) REFERENCES users (tenant_id, id);
+    CREATE TABLE bench_raw_activities (LIKE activities INCLUDING ALL);
+    ALTER TABLE bench_raw_activities
+      ADD FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
+      ADD FOREIGN KEY (tenant_id, deal_id) REFERENCES bench_raw_deals (tenant_id, id) ON DELETE CASCADE;
+  `);
+  let n = 0;
+  const result = await measure(`pg minimal create transaction (pool ${POOL_SIZE}, ${CONNECTIONS} loops)`, (durationS) =>
+    runTransactionLoad({
+      pool: superuser,
+      concurrency: CONNECTIONS,
+      durationS,
+      work: async (client) => {
+        const key = `bench-minimal-${(n += 1)}`;
+        await client.query('INSERT INTO bench_idem (key, body) VALUES ($1, NULL)', [key]);
+        const { rows } = await client.query<DealRow>(
+          'INSERT INTO bench_raw_deals (id, tenant_id, contact_id, title, value_halalas) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+          [uuidv7(), dealix.tenantId, contactId, 'Bench deal', 250_000],
+        );
+        const row = rows[0];
+        if (!row) throw new Error('INSERT … RETURNING gave no row');
+        await client.query(
+          "INSERT INTO bench_raw_activities (id, tenant_id, deal_id, type, actor, data, correlation_id) VALUES ($1, $2, $3, 'deal_created', $4, $5, $6) RETURNING *",
+          [uuidv7(), dealix.tenantId, row.id, dealix.userId, JSON.stringify({ stage: row.stage, value_halalas: Number(row.value_halalas), title: row.title }), key],
+        );
+        await client.query('UPDATE bench_idem SET body = $2 WHERE key = $1', [key, JSON.stringify(toDealJson(row))]);
+      },
+    }),
+    dealixProbe(dealix),
+  );
+  const stored = await superuser.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_idem WHERE body IS NOT NULL');
+  const committed = stored.rows[0]?.n ?? 0;
+  if (committed < result.ok) throw new Error(`expected at least ${result.ok} committed minimal transactions, found ${committed}`);
+  return result;
 }
 
 async function countIdempotencyKeys(pool: pg.Pool, tenantId: string): Promise<number> {
@@ -336,8 +467,9 @@ async function main(): Promise<void> {
     log(`idle RSS of pid ${dealix.child.pid}: ${idleRssMb.toFixed(1)} MB`);
 
     const contactId = await ensureDeals(dealix);
-    if (ONLY.has('list')) await benchList(dealix, cleanup);
-    if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup);
+    const extras: Extras = [];
+    if (ONLY.has('list')) await benchList(dealix, cleanup, extras);
+    if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup, extras);
 
     const afterLoadRssMb = await readRssMb(dealix.child.pid);
     if (ONLY.has('rss')) emit({
@@ -349,6 +481,7 @@ async function main(): Promise<void> {
       process: `node ${[...DEALIX_NODE_ARGS, DEALIX_ENTRY].join(' ')} (PostgreSQL excluded)`,
       rss_after_load_mb: round(afterLoadRssMb, 1),
     });
+    for (const figure of extras) emit(figure);
   } finally {
     await cleanup.run();
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
