@@ -1,27 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../src/db/stale-postmaster.ts';
 
 /** Progress goes to stderr: stdout carries only the JSON result lines. */
 export function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/support/free-port.ts';
 
 /**
  * Teardown steps, run in reverse order of registration, each at most once, whether the
@@ -148,14 +138,6 @@ export async function stopChild(child: Child, graceMs: number): Promise<void> {
   log(`${child.name} exited (${await child.exited})`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The Dealix child stops its PostgreSQL on SIGTERM. If it could not (it was killed, say),

@@ -82,7 +82,8 @@ async function liveParent(pid: number): Promise<{ pid: number; command: string }
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid exists (EPERM: it exists but is not ours to signal). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
