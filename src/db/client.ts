@@ -33,6 +33,9 @@ export function createPool(options: PoolOptions): pg.Pool {
   // An idle client that loses its server (PostgreSQL restarted) emits 'error'; without a
   // listener that would crash the process. The pool drops the client and makes a new one.
   pool.on('error', () => undefined);
+  // Likewise for a checked-out client whose socket dies between queries: its next query
+  // rejects, which is where we handle it; the event itself must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

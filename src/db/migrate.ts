@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import { Logger as GraphileLogger, runMigrations as runGraphileMigrations } from 'graphile-worker';
 import pg from 'pg';
 import { z } from 'zod';
+
+const silentGraphileLogger = new GraphileLogger(() => () => undefined);
 
 export const MIGRATIONS_FOLDER = path.resolve(import.meta.dirname, '../../drizzle');
 
@@ -19,6 +22,8 @@ export async function runMigrations(ownerUrl: string): Promise<{ applied: number
   try {
     await client.query(`SELECT pg_advisory_lock(hashtext('dealix:migrate'))`);
     const before = await countApplied(client);
+    // graphile-worker's own schema first: our migrations grant on it and queue into it.
+    await runGraphileMigrations({ connectionString: ownerUrl, logger: silentGraphileLogger });
     await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
     const after = await countApplied(client);
     return { applied: after - before };

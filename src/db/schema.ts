@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   date,
   foreignKey,
@@ -12,6 +13,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { ROLE_VALUES } from '../auth/roles.ts';
@@ -94,6 +96,7 @@ export const deals = pgTable(
     valueHalalas: bigint('value_halalas', { mode: 'number' }).notNull().default(0),
     ownerUserId: uuid('owner_user_id'),
     expectedCloseDate: date('expected_close_date', { mode: 'string' }),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     stageChangedAt: timestamp('stage_changed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -152,5 +155,282 @@ export const idempotencyKeys = pgTable(
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'idempotency_keys__tenant_id__fk' }).onDelete('cascade'),
     index('idempotency_keys__expires_idx').on(t.expiresAt),
     check('idempotency_keys__key__check', sql`char_length(${t.key}) BETWEEN 1 AND 255`),
+  ],
+);
+
+// ─── Execution fabric (gateway, approvals, durable flows) ──────────────────────────────
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Per-tenant Ed25519 keys that sign approval tokens; the private half sealed under DEALIX_MASTER_KEY. */
+export const tenantSigningKeys = pgTable(
+  'tenant_signing_keys',
+  {
+    tenantId: tenantId(),
+    kid: text('kid').notNull(),
+    publicJwk: jsonb('public_jwk').notNull(),
+    privateKeySealed: text('private_key_sealed').notNull(),
+    createdAt: createdAt(),
+    retiredAt: at('retired_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'tenant_signing_keys__pkey', columns: [t.tenantId, t.kid] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'tenant_signing_keys__tenant_id__fk' }).onDelete('cascade'),
+  ],
+);
+
+/** A tenant's tightening of the policy table: an action made class B or C (never looser). */
+export const policyOverrides = pgTable(
+  'policy_overrides',
+  {
+    tenantId: tenantId(),
+    action: text('action').notNull(),
+    policyClass: text('policy_class').notNull(),
+    reason: text('reason').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'policy_overrides__pkey', columns: [t.tenantId, t.action] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'policy_overrides__tenant_id__fk' }).onDelete('cascade'),
+    check('policy_overrides__class__check', sql`${t.policyClass} IN ('B', 'C')`),
+  ],
+);
+
+/** Tenants placed in a canary group for a named version of a policy set or flow. */
+export const canaryMemberships = pgTable(
+  'canary_memberships',
+  {
+    tenantId: tenantId(),
+    subject: text('subject').notNull(),
+    version: text('version').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'canary_memberships__pkey', columns: [t.tenantId, t.subject] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'canary_memberships__tenant_id__fk' }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Percentage rollouts of a version, by a stable hash of the tenant id. Platform-wide (no
+ * tenant_id): the app may read it, only the platform operator (owner) writes it.
+ */
+export const canaryRollouts = pgTable(
+  'canary_rollouts',
+  {
+    subject: text('subject').notNull(),
+    version: text('version').notNull(),
+    percentage: integer('percentage').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'canary_rollouts__pkey', columns: [t.subject, t.version] }),
+    check('canary_rollouts__percentage__check', sql`${t.percentage} BETWEEN 0 AND 100`),
+  ],
+);
+
+export const approvalRequests = pgTable(
+  'approval_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    action: text('action').notNull(),
+    payload: jsonb('payload').notNull(),
+    payloadSha256: text('payload_sha256').notNull(),
+    requester: text('requester').notNull(),
+    status: text('status').notNull().default('pending'),
+    slaDueAt: at('sla_due_at').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: at('decided_at'),
+    decisionReason: text('decision_reason'),
+    correlationId: text('correlation_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'approval_requests__tenant_id__fk' }).onDelete('cascade'),
+    check('approval_requests__status__check', sql`${t.status} IN ('pending', 'approved', 'rejected')`),
+    // The same action on the same payload is one open request, however often it is asked.
+    uniqueIndex('approval_requests__open_key').on(t.tenantId, t.action, t.payloadSha256).where(sql`${t.status} = 'pending'`),
+    index('approval_requests__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
+  ],
+);
+
+/** Scoped pre-approvals: the gate mints a token itself when a call fits the conditions. */
+export const standingApprovals = pgTable(
+  'standing_approvals',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    action: text('action').notNull(),
+    conditions: jsonb('conditions').notNull().default({}),
+    grantedBy: text('granted_by').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    revokedAt: at('revoked_at'),
+    revokedBy: text('revoked_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'standing_approvals__tenant_id__fk' }).onDelete('cascade'),
+    index('standing_approvals__tenant_action_idx').on(t.tenantId, t.action),
+  ],
+);
+
+/** Spent approval tokens: the primary key makes spending atomic and single. */
+export const approvalTokenUses = pgTable(
+  'approval_token_uses',
+  {
+    tenantId: tenantId(),
+    tokenId: text('token_id').notNull(),
+    decisionId: uuid('decision_id').notNull(),
+    standingApprovalId: uuid('standing_approval_id'),
+    usedAt: at('used_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'approval_token_uses__pkey', columns: [t.tenantId, t.tokenId] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'approval_token_uses__tenant_id__fk' }).onDelete('cascade'),
+    index('approval_token_uses__standing_idx').on(t.tenantId, t.standingApprovalId, t.usedAt),
+  ],
+);
+
+/** One row per gateway call: what was asked, what was decided, and why. */
+export const decisions = pgTable(
+  'decisions',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    correlationId: text('correlation_id'),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    policyClass: text('policy_class').notNull(),
+    matchedRule: text('matched_rule').notNull(),
+    policyVersion: text('policy_version').notNull(),
+    payloadSha256: text('payload_sha256').notNull(),
+    result: text('result').notNull(),
+    reason: text('reason').notNull(),
+    approvalRequestId: uuid('approval_request_id'),
+    standingApprovalId: uuid('standing_approval_id'),
+    approvalTokenId: text('approval_token_id'),
+    canaryVersion: text('canary_version'),
+    flowRunId: uuid('flow_run_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'decisions__tenant_id__fk' }).onDelete('cascade'),
+    index('decisions__tenant_idx').on(t.tenantId, t.id.desc()),
+    index('decisions__tenant_action_idx').on(t.tenantId, t.action, t.id.desc()),
+  ],
+);
+
+export const flowRuns = pgTable(
+  'flow_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    flowName: text('flow_name').notNull(),
+    flowVersion: text('flow_version').notNull(),
+    status: text('status').notNull().default('pending'),
+    input: jsonb('input').notNull(),
+    state: jsonb('state').notNull().default({}),
+    output: jsonb('output'),
+    nextStep: integer('next_step').notNull().default(0),
+    attempt: integer('attempt').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at'),
+    waitSignal: text('wait_signal'),
+    waitUntil: at('wait_until'),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    idempotencyKey: text('idempotency_key'),
+    correlationId: text('correlation_id'),
+    canaryVersion: text('canary_version'),
+    error: jsonb('error'),
+    replayOf: uuid('replay_of'),
+    createdAt: createdAt(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+    completedAt: at('completed_at'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'flow_runs__tenant_id__fk' }).onDelete('cascade'),
+    unique('flow_runs__tenant_id_id__key').on(t.tenantId, t.id),
+    uniqueIndex('flow_runs__idempotency_key').on(t.tenantId, t.idempotencyKey).where(sql`${t.idempotencyKey} IS NOT NULL`),
+    index('flow_runs__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
+    check('flow_runs__status__check', sql`${t.status} IN ('pending', 'running', 'waiting', 'completed', 'failed', 'cancelled')`),
+  ],
+);
+
+export const flowCheckpoints = pgTable(
+  'flow_checkpoints',
+  {
+    tenantId: tenantId(),
+    runId: uuid('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    step: text('step'),
+    status: text('status').notNull(),
+    note: text('note'),
+    state: jsonb('state').notNull(),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'flow_checkpoints__pkey', columns: [t.tenantId, t.runId, t.seq] }),
+    foreignKey({ columns: [t.tenantId, t.runId], foreignColumns: [flowRuns.tenantId, flowRuns.id], name: 'flow_checkpoints__run_id__fk' }).onDelete('cascade'),
+  ],
+);
+
+/** The signal inbox: a signal sent before its wait exists is kept until the run consumes it. */
+export const flowSignals = pgTable(
+  'flow_signals',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    runId: uuid('run_id').notNull(),
+    name: text('name').notNull(),
+    payload: jsonb('payload').notNull().default({}),
+    createdAt: createdAt(),
+    consumedAt: at('consumed_at'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.runId], foreignColumns: [flowRuns.tenantId, flowRuns.id], name: 'flow_signals__run_id__fk' }).onDelete('cascade'),
+    index('flow_signals__run_idx').on(t.tenantId, t.runId, t.name).where(sql`${t.consumedAt} IS NULL`),
+  ],
+);
+
+/** External side effects, recorded before the call under a key derived from run and step. */
+export const sideEffects = pgTable(
+  'side_effects',
+  {
+    tenantId: tenantId(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    runId: uuid('run_id').notNull(),
+    step: text('step').notNull(),
+    status: text('status').notNull().default('recorded'),
+    attempts: integer('attempts').notNull().default(0),
+    result: jsonb('result'),
+    createdAt: createdAt(),
+    completedAt: at('completed_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'side_effects__pkey', columns: [t.tenantId, t.idempotencyKey] }),
+    foreignKey({ columns: [t.tenantId, t.runId], foreignColumns: [flowRuns.tenantId, flowRuns.id], name: 'side_effects__run_id__fk' }).onDelete('cascade'),
+    check('side_effects__status__check', sql`${t.status} IN ('recorded', 'done', 'compensated')`),
+  ],
+);
+
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    runId: uuid('run_id').notNull(),
+    flowName: text('flow_name').notNull(),
+    step: text('step').notNull(),
+    error: jsonb('error').notNull(),
+    attempts: integer('attempts').notNull(),
+    escalation: text('escalation'),
+    replayedAt: at('replayed_at'),
+    replayRunId: uuid('replay_run_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.runId], foreignColumns: [flowRuns.tenantId, flowRuns.id], name: 'dead_letters__run_id__fk' }).onDelete('cascade'),
+    index('dead_letters__tenant_idx').on(t.tenantId, t.id.desc()),
   ],
 );

@@ -7,7 +7,9 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
  * table added later without RLS (or with a policy that does not use app.tenant_id) fails it.
  */
 const GLOBAL_TABLES = new Set<string>([
-  // Tables that are deliberately not tenant-scoped go here, each with a reason. None yet.
+  // Tables that are deliberately not tenant-scoped go here, each with a reason.
+  // Platform-wide rollout percentages (no tenant data); dealix_app may only SELECT them.
+  'canary_rollouts',
 ]);
 
 let t: TestApp;

@@ -1,0 +1,254 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
+import { noFaults, type FaultInjector } from './fault-points.ts';
+import { backoffMs, DEFAULT_RETRY, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
+import {
+  addCheckpoint,
+  completeSideEffect,
+  enqueueAdvance,
+  findRun,
+  insertDeadLetter,
+  recordSideEffect,
+  takeSignal,
+  TERMINAL_STATUSES,
+  updateRun,
+  type FlowRunRow,
+} from './flows.store.ts';
+
+export interface FlowEngineDeps {
+  appPool: pg.Pool;
+  registry: FlowRegistry;
+  logger: Logger;
+  faults?: FaultInjector;
+}
+
+/**
+ * Advances one run as far as it can go now: through its steps, until it completes, fails,
+ * waits (for a signal, a timer or a retry backoff) or is cancelled.
+ *
+ * Exclusive per run: a session advisory lock on a dedicated connection is held for the
+ * whole advance, so two workers never resume one run twice (the second waits, then finds
+ * the state the first left). If this process dies, its connection dies and the lock goes
+ * with it, so a restarted worker can take over at once.
+ */
+export async function advanceRun(deps: FlowEngineDeps, target: { tenantId: string; runId: string }): Promise<void> {
+  const lease = await deps.appPool.connect();
+  let broken: Error | undefined;
+  try {
+    await lease.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`flow:${target.runId}`]);
+    try {
+      // Bounded: a flow that never waits still yields the worker now and then.
+      for (let moves = 0; moves < 500; moves++) {
+        if (!(await advanceOnce(deps, target.tenantId, target.runId))) return;
+      }
+      await withTenant({ pool: deps.appPool, tenantId: target.tenantId }, (tx) => enqueueAdvance(tx, target.runId));
+    } finally {
+      await lease.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`flow:${target.runId}`]);
+    }
+  } catch (error) {
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    lease.release(broken);
+  }
+}
+
+/** One move. Returns true when the run moved and may be able to move again. */
+async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string): Promise<boolean> {
+  const tx = <T>(work: (t: TenantTx) => Promise<T>) => withTenant({ pool: deps.appPool, tenantId }, work);
+  const run = await tx((t) => findRun(t, runId));
+  if (!run || (TERMINAL_STATUSES as readonly string[]).includes(run.status)) return false;
+  const logger = deps.logger.child({ run_id: runId, flow: run.flowName, correlation_id: run.correlationId ?? undefined, tenant_id: tenantId });
+  const flow = deps.registry.get(run.flowName, run.flowVersion);
+  if (!flow) {
+    logger.error('no flow registered for this run; failing it');
+    await tx(async (t) => {
+      await updateRun(t, runId, { status: 'failed', error: { message: `flow ${run.flowName}@${run.flowVersion} is not registered` }, completedAt: new Date() });
+      await addCheckpoint(t, { runId, step: null, status: 'failed', note: 'flow not registered', state: run.state as Record<string, unknown> });
+      await insertDeadLetter(t, { runId, flowName: run.flowName, step: '(none)', error: { message: 'flow not registered' }, attempts: 0, escalation: null });
+    });
+    return false;
+  }
+  if (run.cancelRequested) {
+    await unwind(deps, flow, run, 'cancelled', { message: 'cancelled on request' }, logger);
+    return false;
+  }
+  const now = Date.now();
+  const state = run.state as Record<string, unknown>;
+
+  if (run.status === 'waiting') {
+    const resumed = await tx(async (t) => {
+      if (run.waitSignal) {
+        const signal = await takeSignal(t, runId, run.waitSignal);
+        if (signal) {
+          const next = { ...state, _signal: { name: run.waitSignal, payload: signal.payload }, _waitTimedOut: false };
+          await updateRun(t, runId, { status: 'running', waitSignal: null, waitUntil: null, state: next });
+          await addCheckpoint(t, { runId, step: null, status: 'signal_received', note: run.waitSignal, state: next });
+          return true;
+        }
+      }
+      if (run.waitUntil && run.waitUntil.getTime() <= now) {
+        const next = { ...state, _signal: null, _waitTimedOut: Boolean(run.waitSignal) };
+        await updateRun(t, runId, { status: 'running', waitSignal: null, waitUntil: null, state: next });
+        await addCheckpoint(t, { runId, step: null, status: run.waitSignal ? 'wait_timed_out' : 'timer_fired', note: run.waitSignal, state: next });
+        return true;
+      }
+      // Another signal (or a replaced job) woke us early: keep the timer job alive.
+      if (run.waitUntil) await enqueueAdvance(t, runId, run.waitUntil);
+      return false;
+    });
+    return resumed;
+  }
+
+  if (run.nextAttemptAt && run.nextAttemptAt.getTime() > now) {
+    await tx((t) => enqueueAdvance(t, runId, run.nextAttemptAt ?? undefined));
+    return false;
+  }
+
+  const step = flow.steps[run.nextStep];
+  if (!step) {
+    await tx(async (t) => {
+      await updateRun(t, runId, { status: 'completed', completedAt: new Date(), output: state });
+      await addCheckpoint(t, { runId, step: null, status: 'completed', state });
+    });
+    return false;
+  }
+
+  const attempt = run.attempt + 1;
+  await tx(async (t) => {
+    await updateRun(t, runId, { status: 'running', attempt, nextAttemptAt: null });
+    await addCheckpoint(t, { runId, step: step.name, status: 'step_started', note: `attempt ${attempt}`, state });
+  });
+
+  const ctx = stepContext(deps, run, step, attempt, logger);
+  let outcome;
+  try {
+    outcome = await step.run(ctx);
+  } catch (error) {
+    const policy = { ...DEFAULT_RETRY, ...step.retry };
+    const message = error instanceof Error ? error.message : String(error);
+    if (attempt < policy.maxAttempts) {
+      const retryAt = new Date(Date.now() + backoffMs(policy, attempt));
+      logger.warn({ err: error, step: step.name, attempt, retry_at: retryAt.toISOString() }, 'flow step failed; retrying');
+      await tx(async (t) => {
+        await updateRun(t, runId, { nextAttemptAt: retryAt, error: { step: step.name, message, attempt } });
+        await addCheckpoint(t, { runId, step: step.name, status: 'step_failed', note: `attempt ${attempt}: ${message}; retry at ${retryAt.toISOString()}`, state });
+        await enqueueAdvance(t, runId, retryAt);
+      });
+      return false;
+    }
+    logger.error({ err: error, step: step.name, attempt }, 'flow step failed for good; compensating');
+    await unwind(deps, flow, { ...run, attempt }, 'failed', { step: step.name, message, attempts: attempt }, logger);
+    return false;
+  }
+
+  const patch = outcome && 'state' in outcome && outcome.state ? outcome.state : {};
+  const { _signal: _s, _waitTimedOut: _w, ...kept } = state;
+  const next = { ...kept, ...patch };
+  const isLast = run.nextStep + 1 >= flow.steps.length;
+  await tx(async (t) => {
+    await addCheckpoint(t, { runId, step: step.name, status: 'step_completed', state: next });
+    const base = { state: next, nextStep: run.nextStep + 1, attempt: 0, nextAttemptAt: null, error: null };
+    if (outcome?.waitFor) {
+      const waitUntil = new Date(Date.now() + outcome.waitFor.timeoutMs);
+      await updateRun(t, runId, { ...base, status: 'waiting', waitSignal: outcome.waitFor.signal, waitUntil });
+      await addCheckpoint(t, { runId, step: step.name, status: 'waiting', note: `signal ${outcome.waitFor.signal} until ${waitUntil.toISOString()}`, state: next });
+      await enqueueAdvance(t, runId, waitUntil);
+    } else if (outcome?.sleepUntil) {
+      await updateRun(t, runId, { ...base, status: 'waiting', waitSignal: null, waitUntil: outcome.sleepUntil });
+      await addCheckpoint(t, { runId, step: step.name, status: 'waiting', note: `timer until ${outcome.sleepUntil.toISOString()}`, state: next });
+      await enqueueAdvance(t, runId, outcome.sleepUntil);
+    } else if (isLast) {
+      await updateRun(t, runId, { ...base, status: 'completed', output: (outcome?.output ?? next) as never, completedAt: new Date() });
+      await addCheckpoint(t, { runId, step: null, status: 'completed', state: next });
+    } else {
+      await updateRun(t, runId, base);
+    }
+  });
+  if (outcome?.waitFor) (deps.faults ?? noFaults)('while_waiting');
+  return true;
+}
+
+function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition, attempt: number, logger: Logger): StepContext {
+  const tenantId = run.tenantId;
+  const faults = deps.faults ?? noFaults;
+  const state = run.state as Record<string, unknown>;
+  const signal = state._signal as { name: string; payload: unknown } | null | undefined;
+  return {
+    runId: run.id,
+    tenantId,
+    flowName: run.flowName,
+    stepName: step.name,
+    attempt,
+    input: run.input as Record<string, unknown>,
+    state,
+    correlationId: run.correlationId,
+    logger: logger.child({ step: step.name }),
+    signal: signal ?? undefined,
+    waitTimedOut: state._waitTimedOut === true,
+    db: (work) => withTenant({ pool: deps.appPool, tenantId }, work),
+    async sideEffect(name, call) {
+      const idempotencyKey = `${run.id}:${step.name}:${name}`;
+      const known = await withTenant({ pool: deps.appPool, tenantId }, (t) => recordSideEffect(t, { idempotencyKey, runId: run.id, step: step.name }));
+      if (known.status === 'done') return known.result as Awaited<ReturnType<typeof call>>;
+      faults('before_side_effect');
+      const result = await call(idempotencyKey);
+      faults('after_side_effect');
+      await withTenant({ pool: deps.appPool, tenantId }, (t) => completeSideEffect(t, idempotencyKey, result));
+      return result;
+    },
+  };
+}
+
+/**
+ * Ends a run that will not complete: compensations run in reverse order for the steps that
+ * completed; steps that cannot be undone say so and, when they had real effects, escalate.
+ * A failed run leaves a dead letter; a cancelled one does not.
+ */
+async function unwind(
+  deps: FlowEngineDeps,
+  flow: FlowDefinition,
+  run: FlowRunRow,
+  status: 'failed' | 'cancelled',
+  error: Record<string, unknown>,
+  logger: Logger,
+): Promise<void> {
+  const tx = <T>(work: (t: TenantTx) => Promise<T>) => withTenant({ pool: deps.appPool, tenantId: run.tenantId }, work);
+  const state = run.state as Record<string, unknown>;
+  const escalations: string[] = [];
+  for (const step of flow.steps.slice(0, run.nextStep).reverse()) {
+    if (step.compensate) {
+      try {
+        await step.compensate(stepContext(deps, run, step, 1, logger));
+        await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensated', state }));
+      } catch (compensationError) {
+        const message = compensationError instanceof Error ? compensationError.message : String(compensationError);
+        escalations.push(`${step.name}: compensation failed (${message})`);
+        logger.error({ err: compensationError, step: step.name }, 'compensation failed; escalating');
+        await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensation_failed', note: message, state }));
+      }
+    } else if (step.noCompensation) {
+      if (step.noCompensation.escalate) escalations.push(`${step.name}: cannot be undone (${step.noCompensation.reason})`);
+      await tx((t) =>
+        addCheckpoint(t, { runId: run.id, step: step.name, status: 'not_compensable', note: step.noCompensation?.reason ?? null, state }),
+      );
+    }
+  }
+  const failedStep = (error.step as string | undefined) ?? flow.steps[run.nextStep]?.name ?? '(none)';
+  await tx(async (t) => {
+    await updateRun(t, run.id, { status, error, completedAt: new Date(), nextAttemptAt: null, waitSignal: null, waitUntil: null });
+    await addCheckpoint(t, { runId: run.id, step: null, status, note: String(error.message ?? ''), state });
+    if (status === 'failed') {
+      await insertDeadLetter(t, {
+        runId: run.id,
+        flowName: run.flowName,
+        step: failedStep,
+        error,
+        attempts: run.attempt,
+        escalation: escalations.length ? escalations.join('; ') : null,
+      });
+    }
+  });
+  if (escalations.length) logger.error({ escalations }, 'flow needs a human: effects that could not be undone');
+}

@@ -1,0 +1,55 @@
+import { Logger as GraphileLogger, run as runGraphileWorker, type Runner } from 'graphile-worker';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { withTenant } from '../tenancy/with-tenant.ts';
+import { advanceRun, type FlowEngineDeps } from './advance-run.ts';
+import { enqueueAdvance, unsafeListIncompleteRuns } from './flows.store.ts';
+
+const ZAdvanceJob = z.object({ tenantId: z.uuid(), runId: z.uuid() });
+
+export interface FlowWorkerOptions extends FlowEngineDeps {
+  /** The owner pool: graphile-worker reads its own schema, recovery lists runs across tenants. */
+  ownerPool: pg.Pool;
+  concurrency: number;
+  pollIntervalMs?: number;
+}
+
+export interface FlowWorker {
+  recovered: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts graphile-worker with the `flow_advance` task, after re-queuing every run a dead
+ * worker left pending or running (its job may stay locked by the dead worker for hours;
+ * the re-queued job takes over now, and the per-run advisory lock keeps it single).
+ */
+export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowWorker> {
+  const recoverable = await unsafeListIncompleteRuns(options.ownerPool);
+  for (const { tenantId, runId } of recoverable) {
+    await withTenant({ pool: options.appPool, tenantId }, (tx) => enqueueAdvance(tx, runId));
+  }
+  if (recoverable.length) options.logger.info({ runs: recoverable.length }, 're-queued incomplete flow runs');
+  const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
+    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    options.logger[method]({ component: 'graphile-worker', scope, meta }, message);
+  });
+  const runner: Runner = await runGraphileWorker({
+    pgPool: options.ownerPool,
+    concurrency: options.concurrency,
+    noHandleSignals: true,
+    pollInterval: options.pollIntervalMs ?? 2_000,
+    logger: graphileLogger,
+    taskList: {
+      flow_advance: async (payload) => {
+        const job = ZAdvanceJob.parse(payload);
+        await advanceRun(options, job);
+      },
+    },
+  });
+  return {
+    recovered: recoverable.length,
+    stop: () => runner.stop(),
+  };
+}

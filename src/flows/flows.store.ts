@@ -1,0 +1,139 @@
+import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { deadLetters, flowCheckpoints, flowRuns, flowSignals, sideEffects } from '../db/schema.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+
+export type FlowRunRow = typeof flowRuns.$inferSelect;
+export type FlowCheckpointRow = typeof flowCheckpoints.$inferSelect;
+export type DeadLetterRow = typeof deadLetters.$inferSelect;
+
+export const TERMINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+export type FlowStatus = FlowRunRow['status'];
+
+export async function findRun(tx: TenantTx, runId: string, options: { forUpdate?: boolean } = {}): Promise<FlowRunRow | undefined> {
+  const query = tx.select().from(flowRuns).where(eq(flowRuns.id, runId));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function findRunByIdempotencyKey(tx: TenantTx, key: string): Promise<FlowRunRow | undefined> {
+  const [row] = await tx.select().from(flowRuns).where(eq(flowRuns.idempotencyKey, key));
+  return row;
+}
+
+/** Appends a checkpoint with the next sequence number of the run. */
+export async function addCheckpoint(
+  tx: TenantTx,
+  entry: { runId: string; step: string | null; status: string; note?: string | null; state: Record<string, unknown> },
+): Promise<number> {
+  const [row] = await tx
+    .insert(flowCheckpoints)
+    .values({
+      runId: entry.runId,
+      seq: sql`(SELECT coalesce(max(seq), 0) + 1 FROM flow_checkpoints WHERE run_id = ${entry.runId})`,
+      step: entry.step,
+      status: entry.status,
+      note: entry.note ?? null,
+      state: entry.state,
+    })
+    .returning({ seq: flowCheckpoints.seq });
+  return row?.seq ?? 0;
+}
+
+export async function listCheckpoints(tx: TenantTx, runId: string): Promise<FlowCheckpointRow[]> {
+  return tx.select().from(flowCheckpoints).where(eq(flowCheckpoints.runId, runId)).orderBy(asc(flowCheckpoints.seq));
+}
+
+/** Queues the run's next advance (now, or at `runAt`) in the caller's transaction. */
+export async function enqueueAdvance(tx: TenantTx, runId: string, runAt?: Date): Promise<void> {
+  await tx.execute(sql`SELECT enqueue_flow_advance(${runId}::uuid, ${runAt ? runAt.toISOString() : null}::timestamptz)`);
+}
+
+export async function updateRun(tx: TenantTx, runId: string, values: Partial<typeof flowRuns.$inferInsert>): Promise<void> {
+  await tx.update(flowRuns).set({ ...values, updatedAt: sql`now()` }).where(eq(flowRuns.id, runId));
+}
+
+export async function takeSignal(tx: TenantTx, runId: string, name: string): Promise<{ id: string; payload: unknown } | undefined> {
+  const [signal] = await tx
+    .select({ id: flowSignals.id, payload: flowSignals.payload })
+    .from(flowSignals)
+    .where(and(eq(flowSignals.runId, runId), eq(flowSignals.name, name), isNull(flowSignals.consumedAt)))
+    .orderBy(asc(flowSignals.id))
+    .limit(1)
+    .for('update', { skipLocked: true });
+  if (!signal) return undefined;
+  await tx.update(flowSignals).set({ consumedAt: sql`now()` }).where(eq(flowSignals.id, signal.id));
+  return signal;
+}
+
+export async function insertSignal(tx: TenantTx, values: { runId: string; name: string; payload: unknown }): Promise<string> {
+  const [row] = await tx.insert(flowSignals).values({ runId: values.runId, name: values.name, payload: values.payload ?? {} }).returning({ id: flowSignals.id });
+  if (!row) throw new Error('INSERT … RETURNING gave no row');
+  return row.id;
+}
+
+/** Records a side effect before its call; returns what is known of it so far. */
+export async function recordSideEffect(
+  tx: TenantTx,
+  values: { idempotencyKey: string; runId: string; step: string },
+): Promise<{ status: string; result: unknown; attempts: number }> {
+  const [row] = await tx
+    .insert(sideEffects)
+    .values({ ...values, attempts: 1 })
+    .onConflictDoUpdate({
+      target: [sideEffects.tenantId, sideEffects.idempotencyKey],
+      set: { attempts: sql`CASE WHEN ${sideEffects.status} = 'recorded' THEN ${sideEffects.attempts} + 1 ELSE ${sideEffects.attempts} END` },
+    })
+    .returning({ status: sideEffects.status, result: sideEffects.result, attempts: sideEffects.attempts });
+  if (!row) throw new Error('side effect upsert gave no row');
+  return row;
+}
+
+export async function completeSideEffect(tx: TenantTx, idempotencyKey: string, result: unknown): Promise<void> {
+  await tx
+    .update(sideEffects)
+    .set({ status: 'done', result: (result ?? null) as never, completedAt: sql`now()` })
+    .where(eq(sideEffects.idempotencyKey, idempotencyKey));
+}
+
+export async function insertDeadLetter(
+  tx: TenantTx,
+  values: { runId: string; flowName: string; step: string; error: Record<string, unknown>; attempts: number; escalation: string | null },
+): Promise<string> {
+  const [row] = await tx.insert(deadLetters).values(values).returning({ id: deadLetters.id });
+  if (!row) throw new Error('INSERT … RETURNING gave no row');
+  return row.id;
+}
+
+export async function selectRuns(
+  tx: TenantTx,
+  filter: { statuses?: string[] | undefined; flowName?: string | undefined; afterId?: string | undefined; limit: number },
+): Promise<FlowRunRow[]> {
+  const conditions: (SQL | undefined)[] = [];
+  if (filter.statuses?.length) conditions.push(sql`${flowRuns.status} = ANY(${filter.statuses})`);
+  if (filter.flowName) conditions.push(eq(flowRuns.flowName, filter.flowName));
+  if (filter.afterId) conditions.push(lt(flowRuns.id, filter.afterId));
+  return tx.select().from(flowRuns).where(and(...conditions)).orderBy(desc(flowRuns.id)).limit(filter.limit);
+}
+
+export async function selectDeadLetters(tx: TenantTx, afterId: string | undefined, limit: number, includeReplayed: boolean): Promise<DeadLetterRow[]> {
+  return tx
+    .select()
+    .from(deadLetters)
+    .where(and(afterId ? lt(deadLetters.id, afterId) : undefined, includeReplayed ? undefined : isNull(deadLetters.replayedAt)))
+    .orderBy(desc(deadLetters.id))
+    .limit(limit);
+}
+
+/**
+ * Runs left pending or running, across tenants, for the worker's start-up recovery. Works
+ * only on the owner connection (policy `platform_recovery`); ids only.
+ */
+export async function unsafeListIncompleteRuns(ownerPool: pg.Pool): Promise<Array<{ tenantId: string; runId: string }>> {
+  const rows = await drizzle({ client: ownerPool })
+    .select({ tenantId: flowRuns.tenantId, runId: flowRuns.id })
+    .from(flowRuns)
+    .where(sql`${flowRuns.status} IN ('pending', 'running')`);
+  return rows;
+}
