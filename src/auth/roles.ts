@@ -33,6 +33,20 @@ export const PERMISSIONS = {
   'deals:read': ['admin', 'sales_manager', 'sales_rep', 'executive'],
   /** Create and edit deals, including stage transitions. */
   'deals:write': ['admin', 'sales_manager', 'sales_rep'],
+  /** Call the gateway (every action still passes the policy gate). */
+  'gateway:execute': ['admin', 'sales_manager', 'sales_rep', 'system'],
+  /** Read the decision log. */
+  'decisions:read': ['admin', 'sales_manager', 'compliance_officer', 'executive'],
+  /** See approval requests and standing approvals. */
+  'approvals:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer', 'executive'],
+  /** Approve or reject class B actions; grant and revoke standing approvals. */
+  'approvals:decide': ['admin', 'sales_manager'],
+  /** Tighten the tenant's policy (never loosen class C). */
+  'policy:manage': ['admin'],
+  /** See flow runs and dead letters. */
+  'flows:read': ['admin', 'sales_manager', 'compliance_officer'],
+  /** Cancel, resume and signal runs; replay dead letters. */
+  'flows:operate': ['admin', 'sales_manager', 'system'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseMasterKey } from '../crypto/envelope.ts';
 
 /**
  * Environment variables are parsed once at boot into one typed object. Empty strings count
@@ -45,6 +46,17 @@ export const ZEnv = z
     DEALIX_IDEMPOTENCY_TTL_HOURS: intInRange(24, 1, 24 * 7),
     DEALIX_LOCK_TIMEOUT_MS: intInRange(10_000, 100, 600_000),
     DEALIX_BODY_LIMIT_BYTES: intInRange(1_048_576, 1024, 50 * 1_048_576),
+    DEALIX_MASTER_KEY: optionalString.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseMasterKey(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+    DEALIX_WORKER_CONCURRENCY: intInRange(4, 0, 64),
+    DEALIX_APPROVAL_TOKEN_TTL_HOURS: intInRange(24, 1, 24 * 30),
+    DEALIX_FAULT_POINT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['before_side_effect', 'after_side_effect', 'while_waiting']).optional()),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: optionalString.default('dealix'),
   })
@@ -64,6 +76,13 @@ export const ZEnv = z
         code: 'custom',
         path: ['DEALIX_JWT_SECRET'],
         message: 'with an external DATABASE_URL, set DEALIX_JWT_SECRET (HS256) or DEALIX_JWKS_URL (OIDC): every instance must verify the same tokens',
+      });
+    }
+    if (env.DATABASE_URL && !env.DEALIX_MASTER_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEALIX_MASTER_KEY'],
+        message: 'with an external DATABASE_URL, set DEALIX_MASTER_KEY (32 bytes, base64 or hex): it seals the tenants\' signing keys',
       });
     }
     if (env.DEALIX_JWT_SECRET && env.DEALIX_JWKS_URL) {
@@ -98,6 +117,13 @@ export interface Config {
   lockTimeoutMs: number;
   bodyLimitBytes: number;
   otel: { endpoint: string | undefined; serviceName: string };
+  /** Seals per-tenant signing keys; embedded mode generates one when unset. */
+  masterKey: Buffer | undefined;
+  /** Flow worker slots in this process; 0 runs no worker (API only). */
+  workerConcurrency: number;
+  approvalTokenTtlHours: number;
+  /** Crash tests only: kill the process at this named point of the flow engine. */
+  faultPoint: 'before_side_effect' | 'after_side_effect' | 'while_waiting' | undefined;
 }
 
 export class ConfigError extends Error {
@@ -147,5 +173,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     lockTimeoutMs: env.DEALIX_LOCK_TIMEOUT_MS,
     bodyLimitBytes: env.DEALIX_BODY_LIMIT_BYTES,
     otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+    masterKey: env.DEALIX_MASTER_KEY ? parseMasterKey(env.DEALIX_MASTER_KEY) : undefined,
+    workerConcurrency: env.DEALIX_WORKER_CONCURRENCY,
+    approvalTokenTtlHours: env.DEALIX_APPROVAL_TOKEN_TTL_HOURS,
+    faultPoint: env.DEALIX_FAULT_POINT,
   };
 }

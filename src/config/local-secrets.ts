@@ -12,8 +12,10 @@ const ZLocalSecrets = z.object({
   ownerPassword: z.string().min(24),
   appPassword: z.string().min(24),
   jwtSecret: z.string().min(32),
+  // Added after the first release: older data dirs get one on their next start.
+  masterKey: z.string().min(43).optional(),
 });
-export type TLocalSecrets = z.infer<typeof ZLocalSecrets>;
+export type TLocalSecrets = z.infer<typeof ZLocalSecrets> & { masterKey: string };
 
 const secret = () => randomBytes(32).toString('base64url');
 
@@ -32,9 +34,12 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<TLocalS
   if (existing !== undefined) {
     const parsed = ZLocalSecrets.safeParse(existing);
     if (!parsed.success) throw new Error(`${file} is corrupt: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
-    return parsed.data;
+    if (parsed.data.masterKey) return parsed.data as TLocalSecrets;
+    const upgraded = { ...parsed.data, masterKey: secret() };
+    await writeFile(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+    return upgraded;
   }
-  const created: TLocalSecrets = { superuserPassword: secret(), ownerPassword: secret(), appPassword: secret(), jwtSecret: secret() };
+  const created: TLocalSecrets = { superuserPassword: secret(), ownerPassword: secret(), appPassword: secret(), jwtSecret: secret(), masterKey: secret() };
   await writeFile(file, JSON.stringify(created, null, 2), { mode: 0o600, flag: 'wx' });
   await chmod(file, 0o600);
   return created;

@@ -20,7 +20,7 @@ export interface EmbeddedPostgresHandle {
 export interface StartEmbeddedOptions {
   pgDataDir: string;
   port: number;
-  secrets: TLocalSecrets;
+  secrets: Pick<TLocalSecrets, 'superuserPassword' | 'ownerPassword' | 'appPassword'>;
   logger: Logger;
   /** Database to create and hand out; `dealix` unless a test wants its own. */
   database?: string;

@@ -75,7 +75,7 @@ export async function selectDeals(
 
 export interface NewActivity {
   dealId: string;
-  type: 'deal_created' | 'deal_updated' | 'stage_changed';
+  type: 'deal_created' | 'deal_updated' | 'stage_changed' | 'internal_status_update' | 'tagged' | 'untagged' | 'summarized';
   actor: string;
   data: Record<string, unknown>;
   correlationId: string | undefined;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { deadLetters, flowCheckpoints, flowRuns, flowSignals, sideEffects } from '../db/schema.ts';
@@ -111,7 +111,7 @@ export async function selectRuns(
   filter: { statuses?: string[] | undefined; flowName?: string | undefined; afterId?: string | undefined; limit: number },
 ): Promise<FlowRunRow[]> {
   const conditions: (SQL | undefined)[] = [];
-  if (filter.statuses?.length) conditions.push(sql`${flowRuns.status} = ANY(${filter.statuses})`);
+  if (filter.statuses?.length) conditions.push(inArray(flowRuns.status, filter.statuses));
   if (filter.flowName) conditions.push(eq(flowRuns.flowName, filter.flowName));
   if (filter.afterId) conditions.push(lt(flowRuns.id, filter.afterId));
   return tx.select().from(flowRuns).where(and(...conditions)).orderBy(desc(flowRuns.id)).limit(filter.limit);

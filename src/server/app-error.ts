@@ -9,6 +9,9 @@ export type AppErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'action_forbidden'
+  | 'approval_refused'
+  | 'action_not_executable'
   | 'stage_transition_not_allowed'
   | 'idempotency_key_in_progress'
   | 'idempotency_key_reused'
@@ -31,6 +34,9 @@ export const APP_ERRORS: Record<AppErrorCode, AppErrorSpec> = {
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
+  action_forbidden: { status: 403, title: 'Action forbidden by policy' },
+  approval_refused: { status: 403, title: 'Approval token refused' },
+  action_not_executable: { status: 422, title: 'Action cannot be executed' },
   stage_transition_not_allowed: { status: 409, title: 'Stage transition not allowed' },
   idempotency_key_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused with a different request' },

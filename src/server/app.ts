@@ -4,7 +4,11 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { authenticate } from '../auth/auth.middleware.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
+import { approvalsRoutes } from '../approvals/approvals.routes.ts';
 import { contactsRoutes } from '../contacts/contacts.routes.ts';
+import { flowsRoutes } from '../flows/flows.routes.ts';
+import { gatewayRoutes } from '../gateway/gateway.routes.ts';
+import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { idempotency } from '../idempotency/idempotency.middleware.ts';
 import { tenantScope } from '../tenancy/tenant-scope.middleware.ts';
@@ -27,6 +31,8 @@ export interface AppDeps {
   lockTimeoutMs: number;
   bodyLimitBytes: number;
   version: string;
+  /** The execution fabric: plugins (and their flows), and the key that seals signing keys. */
+  fabric: { router: TaskRouter; masterKey: Buffer; approvalTokenTtlHours: number };
 }
 
 /**
@@ -52,6 +58,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', docsRoutes());
   app.route('/api/v1', contactsRoutes());
   app.route('/api/v1', dealsRoutes());
+  app.route('/api/v1', gatewayRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
+  app.route('/api/v1', approvalsRoutes({ masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
+  app.route('/api/v1', flowsRoutes({ registry: deps.fabric.router.registry }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -8,6 +8,11 @@ export interface AppVariables {
   logger: Logger;
   auth: AuthContext;
   tx: TenantTx;
+  /**
+   * Set by a handler whose 4xx answer records something that must stay (a refused gateway
+   * call leaves its decision row): the tenant transaction then commits despite the status.
+   */
+  keepOnRefusal: boolean;
 }
 
 export interface AppEnv {

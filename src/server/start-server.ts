@@ -12,6 +12,12 @@ import { assertAppRoleIsConfined, latestShippedMigration } from '../db/migrate.t
 import { seedDemoTenant, DEMO_SLUG } from '../tenancy/seed-demo.ts';
 import { findUserWithRole, unsafeFindTenantBySlug, unsafePurgeExpiredIdempotencyKeys } from '../tenancy/tenants.store.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
+import { parseMasterKey } from '../crypto/envelope.ts';
+import { FlowRegistry } from '../flows/flow-definition.ts';
+import { startFlowWorker } from '../flows/flow-worker.ts';
+import { killAt } from '../flows/fault-points.ts';
+import { TaskRouter } from '../gateway/task-router.ts';
+import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
 import { createApp } from './app.ts';
 import type { ReadinessReport } from './health.routes.ts';
 import { createMetrics } from './metrics.ts';
@@ -72,6 +78,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
       }
     };
+    const router = new TaskRouter(new FlowRegistry());
+    registerBuiltinPlugins(router);
+    const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
     const app = createApp({
       logger,
       metrics,
@@ -82,7 +91,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       lockTimeoutMs: config.lockTimeoutMs,
       bodyLimitBytes: config.bodyLimitBytes,
       version: VERSION,
+      fabric: { router, masterKey, approvalTokenTtlHours: config.approvalTokenTtlHours },
     });
+
+    if (config.workerConcurrency > 0) {
+      const workerPool = createPool({ connectionString: database.ownerUrl, max: config.workerConcurrency + 3, applicationName: 'dealix-worker' });
+      stack.push(() => workerPool.end());
+      const worker = await startFlowWorker({
+        appPool,
+        ownerPool: workerPool,
+        registry: router.registry,
+        logger,
+        concurrency: config.workerConcurrency,
+        faults: killAt(config.faultPoint),
+      });
+      stack.push(() => worker.stop());
+    }
 
     const sweep = setInterval(() => {
       unsafePurgeExpiredIdempotencyKeys(ownerPool)

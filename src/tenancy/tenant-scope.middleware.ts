@@ -22,7 +22,7 @@ export function tenantScope(pool: pg.Pool, lockTimeoutMs: number): MiddlewareHan
       await withTenant({ pool, tenantId: c.var.auth.tenantId, readOnly, lockTimeoutMs, requireTenant: true }, async (tx) => {
         c.set('tx', tx);
         await next();
-        if (c.error || c.res.status >= 400) throw new RollbackForResponse();
+        if (c.error || c.res.status >= 500 || (c.res.status >= 400 && !c.get('keepOnRefusal'))) throw new RollbackForResponse();
       });
     } catch (error) {
       if (error instanceof TenantNotFoundError) throw new AppError('unauthenticated', "The token's tenant does not exist");

@@ -3,6 +3,9 @@ import pg from 'pg';
 import { issueToken } from '../../src/auth/issue-token.ts';
 import type { Role } from '../../src/auth/roles.ts';
 import { createTokenVerifier } from '../../src/auth/verify-token.ts';
+import { FlowRegistry } from '../../src/flows/flow-definition.ts';
+import { TaskRouter, type ActionPlugin } from '../../src/gateway/task-router.ts';
+import { registerBuiltinPlugins } from '../../src/plugins/builtin-plugins.ts';
 import { createPool } from '../../src/db/client.ts';
 import { createApp } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -13,6 +16,7 @@ import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const TEST_JWT_SECRET = 'test-only-secret-with-at-least-32-bytes!!';
+export const TEST_MASTER_KEY = Buffer.from('0123456789abcdef0123456789abcdef', 'utf8');
 
 export interface TestTenant {
   id: string;
@@ -35,7 +39,7 @@ export interface RequestOptions {
  * An in-process app (`app.request()`) over its own cloned database, with the log lines kept
  * in memory so tests can read what was logged.
  */
-export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?: number } = {}) {
+export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?: number; plugins?: ActionPlugin[] } = {}) {
   const database: TestDatabase = await createTestDatabase();
   const appPool = createPool({ connectionString: database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
   const ownerPool = createPool({ connectionString: database.ownerUrl, max: 4, applicationName: 'dealix-test-owner' });
@@ -48,6 +52,9 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
     },
   });
   const logger = createLogger({ level: 'debug', destination });
+  const router = new TaskRouter(new FlowRegistry());
+  registerBuiltinPlugins(router);
+  for (const plugin of options.plugins ?? []) router.register(plugin);
   const app = createApp({
     logger,
     metrics: createMetrics({ defaultMetrics: false }),
@@ -58,6 +65,7 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
     lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
     bodyLimitBytes: 64 * 1024,
     version: 'test',
+    fabric: { router, masterKey: TEST_MASTER_KEY, approvalTokenTtlHours: 24 },
   });
 
   async function createTestTenant(slug: string): Promise<TestTenant> {
@@ -105,6 +113,8 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
 
   return {
     app,
+    router,
+    logger,
     database,
     appPool,
     ownerPool,

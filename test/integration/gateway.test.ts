@@ -1,0 +1,336 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintApprovalToken, payloadSha256 } from '../../src/approvals/approval-token.ts';
+import { activeSigningKey } from '../../src/approvals/tenant-keys.ts';
+import { defineFlow } from '../../src/flows/flow-definition.ts';
+import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
+import { executeAction } from '../../src/gateway/execute-action.ts';
+import type { ActionPlugin } from '../../src/gateway/task-router.ts';
+import { withTenant } from '../../src/tenancy/with-tenant.ts';
+import { createTestApp, TEST_MASTER_KEY, type TestApp, type TestTenant } from '../support/test-app.ts';
+
+const notified: Array<Record<string, unknown>> = [];
+const notifyPartner: ActionPlugin = {
+  action: 'notify_partner',
+  description: 'test plugin: not in the policy table, so class B',
+  payload: z.object({ partner: z.string(), stage: z.string().optional(), template: z.string().optional(), text: z.string().optional() }),
+  flows: [
+    defineFlow({
+      name: 'action:notify_partner',
+      version: '1',
+      steps: [
+        {
+          name: 'send',
+          run: async (ctx) => {
+            notified.push(ctx.input.payload as Record<string, unknown>);
+          },
+          noCompensation: { reason: 'test sink', escalate: false },
+        },
+      ],
+    }),
+  ],
+};
+let researchFails = true;
+const research: ActionPlugin = {
+  action: 'research',
+  description: 'test plugin: class A, fails on demand',
+  payload: z.object({ topic: z.string() }),
+  flows: [
+    defineFlow({
+      name: 'action:research',
+      version: '1',
+      steps: [
+        {
+          name: 'look',
+          retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+          run: async () => {
+            if (researchFails) throw new Error('search backend down');
+            return { output: { found: 3 } };
+          },
+          noCompensation: { reason: 'reads only', escalate: false },
+        },
+      ],
+    }),
+  ],
+};
+
+let t: TestApp;
+let a: TestTenant;
+let b: TestTenant;
+let worker: FlowWorker;
+let admin: string;
+let manager: string;
+let managerId: string;
+let rep: string;
+let dealId: string;
+
+beforeAll(async () => {
+  t = await createTestApp({ plugins: [notifyPartner, research] });
+  a = await t.createTestTenant('gw-a');
+  b = await t.createTestTenant('gw-b');
+  admin = await a.token('admin');
+  managerId = await a.addUser(['sales_manager']);
+  manager = await a.token('sales_manager', managerId);
+  rep = await a.token('sales_rep', await a.addUser(['sales_rep']));
+  const contact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660001' } });
+  dealId = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contact.json.id, title: 'Gateway deal' } })).json.id;
+  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 200 });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await t?.close();
+});
+
+const execute = (token: string, action: string, payload: Record<string, unknown>, extra: { approval_token?: string; headers?: Record<string, string> } = {}) =>
+  t.request('POST', '/api/v1/gateway/execute', {
+    token,
+    body: { action, payload, ...(extra.approval_token ? { approval_token: extra.approval_token } : {}) },
+    headers: extra.headers ?? {},
+  });
+
+async function runStatus(runId: string, want: string[], token = admin) {
+  for (let i = 0; i < 200; i++) {
+    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token });
+    if (want.includes(run.json.status)) return run.json;
+    await sleep(25);
+  }
+  throw new Error(`run ${runId} never reached ${want.join('|')}`);
+}
+const decisionRow = async (id: string) => (await t.superuser.query('SELECT * FROM decisions WHERE id = $1', [id])).rows[0];
+
+describe('policy gate', () => {
+  it('class A runs automatically as a durable flow and is logged', async () => {
+    const cid = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const response = await execute(admin, 'tag', { deal_id: dealId, tags: ['vip', 'riyadh'] }, { headers: { 'x-correlation-id': cid } });
+    expect(response.status).toBe(202);
+    expect(response.json).toMatchObject({ result: 'accepted', policy_class: 'A', matched_rule: 'table:A', policy_version: 'v1', correlation_id: cid });
+    const run = await runStatus(response.json.flow_run_id, ['completed']);
+    expect(run.output).toEqual({ added: ['vip', 'riyadh'] });
+    expect(run.input.payload._correlation_id).toBe(cid);
+    expect(run.checkpoints.map((c: { status: string }) => c.status)).toEqual(['started', 'step_started', 'step_completed', 'completed']);
+    expect((await t.request('GET', `/api/v1/deals/${dealId}`, { token: admin })).json).toBeDefined();
+    const row = await decisionRow(response.json.decision_id);
+    expect(row).toMatchObject({ correlation_id: cid, actor: a.adminId, action: 'tag', policy_class: 'A', result: 'accepted', flow_run_id: run.id });
+    expect(row.payload_sha256).toBe(payloadSha256({ deal_id: dealId, tags: ['vip', 'riyadh'] }));
+  });
+
+  it('class C is forbidden, and the refusal is in the decision log', async () => {
+    const response = await execute(admin, 'exfiltrate_secrets', { what: 'everything' });
+    expect(response.status).toBe(403);
+    expect(response.json.code).toBe('action_forbidden');
+    expect((await decisionRow(response.json.decision.decision_id)).result).toBe('forbidden');
+  });
+
+  it('class B without a correlation id fails', async () => {
+    const outcome = await withTenant({ pool: t.appPool, tenantId: a.id }, (tx) =>
+      executeAction({ tx, tenantId: a.id, request: { actor: 'x', action: 'notify_partner', payload: { partner: 'p' } }, deps: { router: t.router, masterKey: TEST_MASTER_KEY, logger: t.logger } }),
+    );
+    expect(outcome).toMatchObject({ result: 'failed', policyClass: 'B' });
+  });
+
+  it('an unknown action with approval fails at the task router without burning the token', async () => {
+    const ask = await execute(rep, 'launch_rocket', { to: 'moon' });
+    expect(ask.json.result).toBe('requires_approval');
+    const approved = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
+    const response = await execute(rep, 'launch_rocket', { to: 'moon' }, { approval_token: approved.json.approval_token });
+    expect(response.status).toBe(422);
+    expect(response.json.code).toBe('action_not_executable');
+    expect(response.json.detail).toMatch(/unknown task type/);
+    expect((await t.superuser.query('SELECT count(*)::int AS n FROM approval_token_uses WHERE token_id = $1', [approved.json.token_id])).rows[0].n).toBe(0);
+    expect(t.logLines.some((l) => l.msg === 'gateway call failed' && l.reason === 'unknown task type: no plugin handles launch_rocket')).toBe(true);
+  });
+
+  it('validates the payload against the plugin schema', async () => {
+    const response = await execute(admin, 'tag', { deal_id: 'nope', tags: [] });
+    expect(response.status).toBe(422);
+    expect(response.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['payload.deal_id', 'payload.tags']);
+  });
+});
+
+describe('approvals', () => {
+  it('class B without a token opens one approval request per payload', async () => {
+    const first = await execute(rep, 'notify_partner', { partner: 'Acme' });
+    expect(first.status).toBe(202);
+    expect(first.json).toMatchObject({ result: 'requires_approval', policy_class: 'B', matched_rule: 'unknown_action' });
+    const again = await execute(rep, 'notify_partner', { partner: 'Acme' });
+    expect(again.json.approval_request_id).toBe(first.json.approval_request_id);
+    const other = await execute(rep, 'notify_partner', { partner: 'Acmf' });
+    expect(other.json.approval_request_id).not.toBe(first.json.approval_request_id);
+    const list = await t.request('GET', '/api/v1/approvals?status=pending', { token: manager });
+    const request = list.json.data.find((r: { id: string }) => r.id === first.json.approval_request_id);
+    expect(request).toMatchObject({ action: 'notify_partner', status: 'pending', sla_state: 'pending', payload_sha256: first.json.payload_sha256 });
+  });
+
+  it('the requester cannot approve their own request; a sales_rep cannot approve at all', async () => {
+    const ask = await execute(manager, 'notify_partner', { partner: 'Self' });
+    const own = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
+    expect(own.status).toBe(403);
+    const byRep = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: rep });
+    expect(byRep.status).toBe(403);
+  });
+
+  it('a token works once, for exactly that payload, action and tenant', async () => {
+    const payload = { partner: 'Tihama' };
+    const ask = await execute(rep, 'notify_partner', payload);
+    const approved = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
+    expect(approved.status).toBe(200);
+    expect(approved.json.approval).toMatchObject({ status: 'approved', decided_by: managerId, sla_state: 'met' });
+    const token = approved.json.approval_token;
+
+    const changed = await execute(rep, 'notify_partner', { partner: 'Tihamb' }, { approval_token: token });
+    expect(changed.status).toBe(403);
+    expect(changed.json.detail).toBe('approval token refused: wrong_payload');
+    const otherAction = await execute(rep, 'publish_content', payload, { approval_token: token });
+    expect(otherAction.json.detail).toMatch(/wrong_action/);
+    const otherTenant = await execute(await b.token('admin'), 'notify_partner', payload, { approval_token: token });
+    expect(otherTenant.status).toBe(403);
+    expect(otherTenant.json.detail).toMatch(/not signed by a key of this tenant/);
+
+    const used = await execute(rep, 'notify_partner', payload, { approval_token: token });
+    expect(used.status).toBe(202);
+    expect(used.json).toMatchObject({ result: 'accepted', approval_request_id: ask.json.approval_request_id });
+    await runStatus(used.json.flow_run_id, ['completed']);
+    expect(notified.filter((n) => n.partner === 'Tihama')).toHaveLength(1);
+
+    const again = await execute(rep, 'notify_partner', payload, { approval_token: token });
+    expect(again.status).toBe(403);
+    expect(again.json.detail).toBe('approval token refused: already used');
+
+    // Tenant A's log holds its two refusals; tenant B's refusal is in B's log only.
+    const refusals = await t.request('GET', '/api/v1/decisions?action=notify_partner&result=blocked', { token: admin });
+    expect(refusals.json.data.map((d: { reason: string }) => d.reason).sort()).toEqual(['approval token refused: already used', 'approval token refused: wrong_payload']);
+    const inB = await t.request('GET', '/api/v1/decisions?result=blocked', { token: await b.token('admin') });
+    expect(inB.json.data).toHaveLength(1);
+    const otherActionRefusal = await t.request('GET', '/api/v1/decisions?action=publish_content&result=blocked', { token: admin });
+    expect(otherActionRefusal.json.data).toHaveLength(1);
+  });
+
+  it('refuses an expired token', async () => {
+    const payload = { partner: 'Late' };
+    const sha = payloadSha256(payload);
+    const token = await withTenant({ pool: t.appPool, tenantId: a.id }, async (tx) => {
+      const key = await activeSigningKey({ tx, tenantId: a.id, masterKey: TEST_MASTER_KEY });
+      return mintApprovalToken({ privateJwk: key.privateJwk, kid: key.kid, tenantId: a.id, action: 'notify_partner', payloadSha256: sha, approver: managerId, expiresAt: new Date(Date.now() + 1100) });
+    });
+    await sleep(1200);
+    const response = await execute(rep, 'notify_partner', payload, { approval_token: token.token });
+    expect(response.json.detail).toBe('approval token refused: expired');
+  });
+
+  it('rejects with a reason, which is required', async () => {
+    const ask = await execute(rep, 'notify_partner', { partner: 'NoThanks' });
+    const noReason = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/reject`, { token: manager, body: {} });
+    expect(noReason.status).toBe(422);
+    const rejected = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/reject`, { token: manager, body: { reason: 'not a partner' } });
+    expect(rejected.json).toMatchObject({ status: 'rejected', decision_reason: 'not a partner' });
+    const twice = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
+    expect(twice.status).toBe(409);
+  });
+
+  it('stores signing keys sealed, never in clear', async () => {
+    const keys = await t.superuser.query('SELECT private_key_sealed FROM tenant_signing_keys');
+    expect(keys.rows.length).toBeGreaterThan(0);
+    for (const row of keys.rows) {
+      expect(row.private_key_sealed).toMatch(/^v1\./);
+      expect(row.private_key_sealed).not.toMatch(/"d"/);
+    }
+  });
+});
+
+describe('standing approvals', () => {
+  it('mint a token when a call fits, record which one, respect the rate cap, and stop at once when revoked', async () => {
+    const grant = await t.request('POST', '/api/v1/standing-approvals', {
+      token: manager,
+      body: { action: 'notify_partner', conditions: { stages: ['new_lead', 'qualifying'], template_only: true, max_per_hour: 2 }, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(grant.status).toBe(201);
+    const standingId = grant.json.id;
+
+    const fits = await execute(rep, 'notify_partner', { partner: 'S1', stage: 'new_lead', template: 'welcome' });
+    expect(fits.json).toMatchObject({ result: 'accepted', standing_approval_id: standingId });
+    expect(fits.json.reason).toContain(standingId);
+    const row = await decisionRow(fits.json.decision_id);
+    expect(row.approval_token_id).toBeTruthy();
+
+    const wrongStage = await execute(rep, 'notify_partner', { partner: 'S2', stage: 'negotiating', template: 'welcome' });
+    expect(wrongStage.json.result).toBe('requires_approval');
+    expect(wrongStage.json.reason).toMatch(/stage negotiating/);
+    const freeText = await execute(rep, 'notify_partner', { partner: 'S3', stage: 'new_lead', text: 'hi' });
+    expect(freeText.json.result).toBe('requires_approval');
+
+    expect((await execute(rep, 'notify_partner', { partner: 'S4', stage: 'qualifying', template: 'welcome' })).json.result).toBe('accepted');
+    const capped = await execute(rep, 'notify_partner', { partner: 'S5', stage: 'qualifying', template: 'welcome' });
+    expect(capped.json.result).toBe('requires_approval');
+    expect(capped.json.reason).toMatch(/rate cap of 2\/hour/);
+
+    const revoked = await t.request('POST', `/api/v1/standing-approvals/${standingId}/revoke`, { token: manager });
+    expect(revoked.json.active).toBe(false);
+    const grant2 = await t.request('POST', '/api/v1/standing-approvals', {
+      token: manager,
+      body: { action: 'notify_partner', conditions: { stages: ['nurturing'] }, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect((await execute(rep, 'notify_partner', { partner: 'S6', stage: 'nurturing' })).json.standing_approval_id).toBe(grant2.json.id);
+    await t.request('POST', `/api/v1/standing-approvals/${grant2.json.id}/revoke`, { token: manager });
+    expect((await execute(rep, 'notify_partner', { partner: 'S7', stage: 'nurturing' })).json.result).toBe('requires_approval');
+  });
+});
+
+describe('tenant policy and canary', () => {
+  it('a tenant may tighten an action but never loosen class C', async () => {
+    const tighten = await t.request('PUT', '/api/v1/policy/overrides/summarize', { token: admin, body: { class: 'B', reason: 'summaries leave the building' } });
+    expect(tighten.status).toBe(200);
+    const response = await execute(admin, 'summarize', { deal_id: dealId });
+    expect(response.json).toMatchObject({ result: 'requires_approval', policy_class: 'B', matched_rule: 'tenant_override' });
+    const loosen = await t.request('PUT', '/api/v1/policy/overrides/bypass_auth', { token: admin, body: { class: 'B', reason: 'please' } });
+    expect(loosen.status).toBe(422);
+    expect((await t.request('PUT', '/api/v1/policy/overrides/tag', { token: manager, body: { class: 'C', reason: 'x'.repeat(5) } })).status).toBe(403);
+    await t.request('DELETE', '/api/v1/policy/overrides/summarize', { token: admin });
+    expect((await execute(admin, 'summarize', { deal_id: dealId })).json.result).toBe('accepted');
+  });
+
+  it('a tenant in the canary group gets the new policy version, recorded on the decision', async () => {
+    await withTenant({ pool: t.ownerPool, tenantId: b.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('policy', 'v2')` as never));
+    const tokenB = await b.token('admin');
+    const contact = await t.request('POST', '/api/v1/contacts', { token: tokenB, body: { phone: '0556660002' } });
+    const deal = (await t.request('POST', '/api/v1/deals', { token: tokenB, body: { contact_id: contact.json.id, title: 'B deal' } })).json.id;
+    const response = await execute(tokenB, 'tag', { deal_id: deal, tags: ['x'] });
+    expect(response.json).toMatchObject({ result: 'requires_approval', policy_class: 'B', policy_version: 'v2', canary_version: 'policy:v2' });
+    // Tenant A is not in the group: still v1.
+    expect((await execute(admin, 'tag', { deal_id: dealId, tags: ['y'] })).json).toMatchObject({ policy_version: 'v1', canary_version: null });
+  });
+});
+
+describe('flows and dead letters over HTTP', () => {
+  it('lists runs, shows checkpoints, dead-letters a failing run and replays it once', async () => {
+    researchFails = true;
+    const response = await execute(admin, 'research', { topic: 'dates exporters' });
+    const failed = await runStatus(response.json.flow_run_id, ['failed']);
+    expect(failed.error).toMatchObject({ message: 'search backend down' });
+    const letters = await t.request('GET', '/api/v1/dead-letters', { token: admin });
+    const letter = letters.json.data.find((d: { run_id: string }) => d.run_id === failed.id);
+    expect(letter).toMatchObject({ step: 'look', attempts: 2 });
+    researchFails = false;
+    const replay = await t.request('POST', `/api/v1/dead-letters/${letter.id}/replay`, { token: admin });
+    expect(replay.status).toBe(202);
+    expect((await runStatus(replay.json.id, ['completed'])).output).toEqual({ found: 3 });
+    expect((await t.request('POST', `/api/v1/dead-letters/${letter.id}/replay`, { token: admin })).status).toBe(409);
+    const incomplete = await t.request('GET', '/api/v1/flows?status=pending,running,waiting', { token: admin });
+    expect(incomplete.status).toBe(200);
+    const failedList = await t.request('GET', '/api/v1/flows?status=failed', { token: admin });
+    expect(failedList.json.data.map((r: { id: string }) => r.id)).toContain(failed.id);
+    expect((await t.request('POST', `/api/v1/flows/${failed.id}/cancel`, { token: admin })).status).toBe(409);
+    expect((await t.request('GET', `/api/v1/flows/${failed.id}`, { token: await b.token('admin') })).status).toBe(404);
+  });
+
+  it('repeats nothing for a repeated Idempotency-Key', async () => {
+    const headers = { 'idempotency-key': 'gw-idem-1' };
+    const first = await execute(admin, 'internal_status_update', { deal_id: dealId, status: 'called' }, { headers });
+    const second = await execute(admin, 'internal_status_update', { deal_id: dealId, status: 'called' }, { headers });
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.json.flow_run_id).toBe(first.json.flow_run_id);
+    await runStatus(first.json.flow_run_id, ['completed']);
+    const notes = await t.superuser.query(`SELECT count(*)::int AS n FROM activities WHERE deal_id = $1 AND type = 'internal_status_update'`, [dealId]);
+    expect(notes.rows[0].n).toBe(1);
+  });
+});

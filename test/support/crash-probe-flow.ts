@@ -1,0 +1,51 @@
+import { defineFlow } from '../../src/flows/flow-definition.ts';
+
+/**
+ * The flow the crash tests kill workers in the middle of. Shared by the test (which starts
+ * runs of it) and by test/support/flow-crash-child.ts (whose worker runs them), so both see
+ * the same name, version and steps.
+ *
+ * Input: `{ fakeUrl }`, the base URL of the test's fake provider; every external call goes
+ * to `POST <fakeUrl>/effects` with the side effect's idempotency key as a header.
+ */
+export interface CrashProbeInput {
+  fakeUrl: string;
+}
+
+async function post(fakeUrl: string, key: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await fetch(`${fakeUrl}/effects`, {
+    method: 'POST',
+    headers: { 'idempotency-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`fake provider answered ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+export const crashProbeFlow = defineFlow<CrashProbeInput>({
+  name: 'crash_probe',
+  version: '1',
+  steps: [
+    {
+      name: 'prepare',
+      run: async () => ({ state: { prepared: true } }),
+      noCompensation: { reason: 'pure', escalate: false },
+    },
+    {
+      name: 'call',
+      run: async (ctx) => {
+        const charge = await ctx.sideEffect('charge', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'charge' }));
+        return { state: { charge }, waitFor: { signal: 'go', timeoutMs: 60_000 } };
+      },
+      noCompensation: { reason: 'external charge', escalate: true },
+    },
+    {
+      name: 'after',
+      run: async (ctx) => {
+        const receipt = await ctx.sideEffect('receipt', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'receipt' }));
+        return { output: { charge: ctx.state.charge, receipt, signal: ctx.signal ?? null } };
+      },
+      noCompensation: { reason: 'a receipt cannot be unsent', escalate: false },
+    },
+  ],
+});
