@@ -29,7 +29,31 @@ beforeAll(async () => {
       headers: { 'idempotency-key': `rls-${slug}` },
     });
     expect(deal.status).toBe(201);
+
+    // The execution fabric's tables, through the API where it reaches them.
+    const manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
+    expect((await t.request('PUT', '/api/v1/policy/overrides/summarize', { token, body: { class: 'B', reason: 'rls probe' } })).status).toBe(200);
+    const ask = await t.request('POST', '/api/v1/gateway/execute', { token, body: { action: 'summarize', payload: { deal_id: deal.json.id } } });
+    expect(ask.json.result).toBe('requires_approval');
+    const approved = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
+    const run = await t.request('POST', '/api/v1/gateway/execute', {
+      token,
+      body: { action: 'summarize', payload: { deal_id: deal.json.id }, approval_token: approved.json.approval_token },
+    });
+    expect(run.json.result).toBe('accepted');
+    // No worker runs in this file, so the run stays pending and takes a signal.
+    expect((await t.request('POST', `/api/v1/flows/${run.json.flow_run_id}/signals`, { token, body: { name: 'probe' } })).status).toBe(202);
+    const grant = await t.request('POST', '/api/v1/standing-approvals', {
+      token: manager,
+      body: { action: 'notify_partner', conditions: {}, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(grant.status).toBe(201);
+    // Written only by workers and operators: seeded directly.
+    await t.superuser.query(`INSERT INTO canary_memberships (tenant_id, subject, version) VALUES ($1, 'policy', 'v1')`, [tenant.id]);
+    await t.superuser.query(`INSERT INTO side_effects (tenant_id, idempotency_key, run_id, step) VALUES ($1, $2 || ':s:e', $2::uuid, 's')`, [tenant.id, run.json.flow_run_id]);
+    await t.superuser.query(`INSERT INTO dead_letters (tenant_id, run_id, flow_name, step, error, attempts) VALUES ($1, $2, 'f', 's', '{}', 1)`, [tenant.id, run.json.flow_run_id]);
   }
+  await t.superuser.query(`INSERT INTO canary_rollouts (subject, version, percentage) VALUES ('policy', 'v2', 0)`);
   const result = await t.superuser.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1`,
   );
