@@ -29,11 +29,12 @@ describe('loadConfig', () => {
   });
 
   it('external mode needs the app connection and a token verifier', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://owner:pw@db/dealix' })).toThrow(/DATABASE_APP_URL[\s\S]*DEALIX_JWT_SECRET/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://owner:pw@db/dealix' })).toThrow(/DATABASE_APP_URL[\s\S]*DEALIX_JWT_SECRET[\s\S]*DEALIX_MASTER_KEY/);
     const config = loadConfig({
       DATABASE_URL: 'postgres://owner:pw@db/dealix',
       DATABASE_APP_URL: 'postgres://dealix_app:pw@db/dealix',
       DEALIX_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      DEALIX_MASTER_KEY: 'ab'.repeat(32),
     });
     expect(config.database).toMatchObject({ mode: 'external', appUrl: 'postgres://dealix_app:pw@db/dealix' });
     expect(config.jwt.mode).toBe('jwks');

@@ -559,6 +559,7 @@ describe('node src/main.ts on an external PostgreSQL (DATABASE_URL)', () => {
       DATABASE_URL: urlFor('postgres', info.superuserPassword, dbName),
       DATABASE_APP_URL: urlFor('dealix_app', info.appPassword, dbName),
       DEALIX_JWT_SECRET: jwtSecret,
+      DEALIX_MASTER_KEY: randomBytes(32).toString('base64'),
     });
     const { token } = await proc.ready();
     expect(proc.output).toContain('database migrations applied');
