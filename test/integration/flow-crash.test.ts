@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { advanceRun } from '../../src/flows/advance-run.ts';
 import type { FaultPoint } from '../../src/flows/fault-points.ts';
 import { signalFlow, startFlow } from '../../src/flows/flow-commands.ts';
+import { FlowRegistry } from '../../src/flows/flow-definition.ts';
 import { findRun, listCheckpoints, type FlowRunRow } from '../../src/flows/flows.store.ts';
+import { createLogger } from '../../src/server/logger.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { crashProbeFlow } from '../support/crash-probe-flow.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
@@ -419,9 +422,7 @@ describe('flow engine crash recovery (worker SIGKILLed at fault points)', () => 
     await until(runId, ['waiting']);
     first.child.kill('SIGTERM');
     expect(await first.waitExit(10_000)).toEqual({ code: 0, signal: null });
-    console.log('AFTER SIGTERM', JSON.stringify(await jobsFor(runId)), first.stderr);
     await signal(runId, { wake: 1 });
-    console.log('AFTER SIGNAL', JSON.stringify(await jobsFor(runId)));
 
     // Hold the run's advisory lock so the next worker takes the wake-up job and then blocks
     // inside advanceRun, before it can consume the signal; kill it there.
@@ -430,9 +431,16 @@ describe('flow engine crash recovery (worker SIGKILLed at fault points)', () => 
       await blocker.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`flow:${runId}`]);
       const doomed = spawnWorker();
       await doomed.ready();
+      // Blocked = one of its connections waits for that advisory lock, and the run's keyed job is locked.
       const deadline = Date.now() + 5_000;
-      while (!(await jobsFor(runId)).some((job) => job.locked_at !== null)) {
-        if (Date.now() > deadline) throw new Error('the worker never took the wake-up job');
+      for (;;) {
+        const waiting = await t.superuser.query(
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+           WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'dealix-crash-child' AND a.datname = current_database()`,
+        );
+        const taken = (await jobsFor(runId)).some((job) => job.key !== null && job.locked_at !== null);
+        if (waiting.rowCount && taken) break;
+        if (Date.now() > deadline) throw new Error(`the worker never took the wake-up job\n${await diagnose(runId)}`);
         await sleep(25);
       }
       await doomed.kill();
@@ -443,14 +451,68 @@ describe('flow engine crash recovery (worker SIGKILLed at fault points)', () => 
     // The dead worker took the run's only job (the signal turned the timer job into it).
     expect((await tx((x) => findRun(x, runId)))?.status).toBe('waiting');
     expect(await unconsumedSignals(runId)).toBe(1);
-    const jobs = await jobsFor(runId);
-    expect(jobs, await diagnose(runId)).toHaveLength(1);
-    expect(jobs[0]?.locked_at).not.toBeNull();
+    // Its only job with the run's key is the one the dead worker holds: no timer job is left.
+    const keyed = (await jobsFor(runId)).filter((job) => job.key !== null);
+    expect(keyed, await diagnose(runId)).toHaveLength(1);
+    expect(keyed[0]?.locked_at).not.toBeNull();
 
     const worker = spawnWorker();
     await worker.ready();
     const run = await until(runId, ['completed'], 8_000);
     expect((run.output as { signal: unknown }).signal).toEqual({ name: 'go', payload: { wake: 1 } });
+    await expectEffectsOnce(runId);
+  });
+});
+
+describe('signal delivery race (no crash)', () => {
+  /** Sessions of this database blocked on a lock (row, tuple or advisory). */
+  async function lockWaiters(): Promise<number> {
+    const { rows } = await t.superuser.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+  async function untilLockWaiters(n: number) {
+    const deadline = Date.now() + 5_000;
+    while ((await lockWaiters()) < n) {
+      if (Date.now() > deadline) throw new Error(`expected ${n} sessions waiting on a lock`);
+      await sleep(10);
+    }
+  }
+
+  it('a signal that commits while the waiting run re-arms its timer still wakes it (no lost wake-up)', async () => {
+    const registry = new FlowRegistry();
+    registry.register(crashProbeFlow);
+    const deps = { appPool: t.appPool, registry, logger: createLogger({ level: 'silent' }) };
+    const [runId] = (await startRuns(1)) as [string];
+    // No worker: advance in-process up to the wait.
+    await advanceRun(deps, { tenantId: tenant.id, runId });
+    expect((await tx((x) => findRun(x, runId)))?.status).toBe('waiting');
+
+    // Force the interleaving: the signal's transaction inserts its signal and then queues the
+    // run's job; the worker's advance checks the inbox (the signal is not committed yet) and
+    // re-arms the wait timer on the same job. Holding the job row makes both queue up behind
+    // us, signal first.
+    const holder = await t.superuser.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM graphile_worker._private_jobs WHERE key = $1 FOR UPDATE', [`flow:${runId}`]);
+      const signalled = signal(runId, { raced: true });
+      await untilLockWaiters(1);
+      const advanced = advanceRun(deps, { tenantId: tenant.id, runId });
+      await untilLockWaiters(2);
+      await holder.query('COMMIT');
+      await Promise.all([signalled, advanced]);
+    } finally {
+      holder.release();
+    }
+
+    // The advance waited for the signal's commit and took it, instead of pushing the run's
+    // only job back to the 60 s timeout with the signal unread.
+    const run = await tx((x) => findRun(x, runId));
+    expect(run?.status, await diagnose(runId)).toBe('completed');
+    expect((run?.output as { signal: unknown }).signal).toEqual({ name: 'go', payload: { raced: true } });
+    expect(await unconsumedSignals(runId)).toBe(0);
     await expectEffectsOnce(runId);
   });
 });

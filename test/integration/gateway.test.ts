@@ -31,6 +31,18 @@ const notifyPartner: ActionPlugin = {
     }),
   ],
 };
+const versioned: ActionPlugin = {
+  action: 'plan',
+  description: 'test plugin: class A with two flow versions',
+  payload: z.object({}),
+  flows: ['1', '2'].map((version) =>
+    defineFlow({
+      name: 'action:plan',
+      version,
+      steps: [{ name: 'think', run: async () => ({ output: { version } }), noCompensation: { reason: 'pure', escalate: false } }],
+    }),
+  ),
+};
 let researchFails = true;
 const research: ActionPlugin = {
   action: 'research',
@@ -66,7 +78,7 @@ let rep: string;
 let dealId: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ plugins: [notifyPartner, research] });
+  t = await createTestApp({ plugins: [notifyPartner, research, versioned] });
   a = await t.createTestTenant('gw-a');
   b = await t.createTestTenant('gw-b');
   admin = await a.token('admin');
@@ -298,6 +310,32 @@ describe('tenant policy and canary', () => {
     expect(response.json).toMatchObject({ result: 'requires_approval', policy_class: 'B', policy_version: 'v2', canary_version: 'policy:v2' });
     // Tenant A is not in the group: still v1.
     expect((await execute(admin, 'tag', { deal_id: dealId, tags: ['y'] })).json).toMatchObject({ policy_version: 'v1', canary_version: null });
+  });
+});
+
+describe('canary rollouts', () => {
+  it('a flow canary runs the named flow version and records it on the run and the decision', async () => {
+    const c = await t.createTestTenant('gw-canary');
+    const token = await c.token('admin');
+    expect((await runStatus((await execute(token, 'plan', {})).json.flow_run_id, ['completed'], token)).output).toEqual({ version: '1' });
+    await withTenant({ pool: t.ownerPool, tenantId: c.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('flow:plan', '2')` as never));
+    const response = await execute(token, 'plan', {});
+    expect(response.json.canary_version).toBe('flow:2');
+    const run = await runStatus(response.json.flow_run_id, ['completed'], token);
+    expect(run).toMatchObject({ version: '2', canary_version: '2', output: { version: '2' } });
+  });
+
+  it('a percentage rollout reaches tenants by stable hash', async () => {
+    const d = await t.createTestTenant('gw-rollout');
+    const token = await d.token('admin');
+    await t.superuser.query(`INSERT INTO canary_rollouts (subject, version, percentage) VALUES ('policy', 'v2', 100)`);
+    try {
+      expect((await execute(token, 'plan', {})).json).toMatchObject({ policy_version: 'v2', canary_version: 'policy:v2' });
+      await t.superuser.query(`UPDATE canary_rollouts SET percentage = 0 WHERE subject = 'policy'`);
+      expect((await execute(token, 'plan', {})).json).toMatchObject({ policy_version: 'v1', canary_version: null });
+    } finally {
+      await t.superuser.query(`DELETE FROM canary_rollouts`);
+    }
   });
 });
 
