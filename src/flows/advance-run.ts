@@ -1,5 +1,7 @@
+import { context, SpanStatusCode } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { contextForCorrelationId, tracer } from '../server/telemetry.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
 import { noFaults, type FaultInjector } from './fault-points.ts';
 import { backoffMs, DEFAULT_RETRY, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
@@ -79,6 +81,11 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
 
   if (run.status === 'waiting') {
     const resumed = await tx(async (t) => {
+      // Lock the run row first. A signal's insert holds a KEY SHARE lock on it (its foreign
+      // key) until it commits, so this waits for a signal in flight and takeSignal sees it;
+      // otherwise re-arming the timer below could overwrite the signal's wake-up job with
+      // run_at = waitUntil, and the signal would sit unread until the wait timed out.
+      await findRun(t, runId, { forUpdate: true });
       if (run.waitSignal) {
         const signal = await takeSignal(t, runId, run.waitSignal);
         if (signal) {
@@ -116,6 +123,14 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
   }
 
   const attempt = run.attempt + 1;
+  const retryPolicy = { ...DEFAULT_RETRY, ...step.retry };
+  if (attempt > retryPolicy.maxAttempts) {
+    // Every earlier attempt started and never finished: the step kills its worker (out of
+    // memory, say). Retrying forever would crash-loop the fleet; treat it as failed for good.
+    logger.error({ step: step.name, attempts: run.attempt }, 'flow step never finished in its allowed attempts; failing the run');
+    await unwind(deps, flow, run, 'failed', { step: step.name, message: `the step did not finish in ${run.attempt} attempts (the worker died each time)`, attempts: run.attempt }, logger);
+    return false;
+  }
   await tx(async (t) => {
     await updateRun(t, runId, { status: 'running', attempt, nextAttemptAt: null });
     await addCheckpoint(t, { runId, step: step.name, status: 'step_started', note: `attempt ${attempt}`, state });
@@ -124,9 +139,9 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
   const ctx = stepContext(deps, run, step, attempt, logger);
   let outcome;
   try {
-    outcome = await step.run(ctx);
+    outcome = await inStepSpan(run, step.name, attempt, () => step.run(ctx));
   } catch (error) {
-    const policy = { ...DEFAULT_RETRY, ...step.retry };
+    const policy = retryPolicy;
     const message = error instanceof Error ? error.message : String(error);
     if (attempt < policy.maxAttempts) {
       const retryAt = new Date(Date.now() + backoffMs(policy, attempt));
@@ -168,6 +183,24 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
   });
   if (outcome?.waitFor) (deps.faults ?? noFaults)('while_waiting');
   return true;
+}
+
+/**
+ * One span per step, a child of the run's correlation id (the trace id), so a trace shows
+ * the gateway call and every step that carried it out, across workers and restarts.
+ */
+async function inStepSpan<T>(run: FlowRunRow, stepName: string, attempt: number, work: () => Promise<T>): Promise<T> {
+  const parent = run.correlationId ? contextForCorrelationId(run.correlationId) : context.active();
+  return tracer.startActiveSpan(`flow ${run.flowName} step ${stepName}`, { attributes: { 'dealix.run_id': run.id, 'dealix.step': stepName, 'dealix.attempt': attempt } }, parent, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition, attempt: number, logger: Logger): StepContext {

@@ -26,7 +26,21 @@ export interface FlowWorker {
  * the re-queued job takes over now, and the per-run advisory lock keeps it single).
  */
 export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowWorker> {
-  const recoverable = await unsafeListIncompleteRuns(options.ownerPool);
+  const incomplete = await unsafeListIncompleteRuns(options.ownerPool);
+  // A run of any status (a waiting one, say, whose signal turned its timer job into the
+  // wake-up job a dead worker then took) can have its only job locked by a dead worker.
+  // Before this worker starts, every locked flow job that still holds its run's key is
+  // someone else's: re-queue its run too (a live worker's run just advances once more).
+  const stranded = await options.ownerPool.query<{ payload: unknown }>(
+    `SELECT j.payload FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+     WHERE t.identifier = 'flow_advance' AND j.locked_at IS NOT NULL AND j.key IS NOT NULL`,
+  );
+  const byRun = new Map(incomplete.map((run) => [run.runId, run]));
+  for (const { payload } of stranded.rows) {
+    const job = ZAdvanceJob.safeParse(payload);
+    if (job.success) byRun.set(job.data.runId, job.data);
+  }
+  const recoverable = [...byRun.values()];
   for (const { tenantId, runId } of recoverable) {
     await withTenant({ pool: options.appPool, tenantId }, (tx) => enqueueAdvance(tx, runId));
   }
@@ -39,6 +53,9 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
     pgPool: options.ownerPool,
     concurrency: options.concurrency,
     noHandleSignals: true,
+    // Write each job's completion at once, not in a batch: a batch pending at shutdown
+    // would leave finished jobs locked (harmless to runs, noisy for operators).
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     pollInterval: options.pollIntervalMs ?? 2_000,
     logger: graphileLogger,
     taskList: {

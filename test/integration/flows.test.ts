@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceRun } from '../../src/flows/advance-run.ts';
 import { cancelFlow, replayDeadLetter, signalFlow, startFlow } from '../../src/flows/flow-commands.ts';
@@ -212,6 +213,18 @@ describe('durable flows', () => {
     await tx((x) => cancelFlow({ tx: x, runId }));
     await until(runId, ['cancelled']);
     await expect(tx((x) => signalFlow({ tx: x, runId, name: 'answer' }))).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('fails a step whose every attempt died with its worker, instead of crash-looping', async () => {
+    const runId = await tx(async (x) => {
+      const { run } = await startFlow({ tx: x, flow: flows.three as FlowDefinition, input: {} });
+      // As if three workers had each started step a and died before finishing it.
+      await x.execute(sql`UPDATE flow_runs SET attempt = 3, status = 'running' WHERE id = ${run.id}`);
+      return run.id;
+    });
+    const run = await until(runId, ['failed']);
+    expect(run.error).toMatchObject({ step: 'a', message: expect.stringContaining('did not finish in 3 attempts') });
+    expect((await t.superuser.query('SELECT count(*)::int AS n FROM dead_letters WHERE run_id = $1', [runId])).rows[0].n).toBe(1);
   });
 
   it('never runs one step twice when two workers advance the same run at once', async () => {
