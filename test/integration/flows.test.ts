@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceRun } from '../../src/flows/advance-run.ts';
-import { cancelFlow, replayDeadLetter, signalFlow, startFlow } from '../../src/flows/flow-commands.ts';
+import { cancelFlow, replayDeadLetter, resumeFlow, signalFlow, startFlow } from '../../src/flows/flow-commands.ts';
 import { defineFlow, FlowRegistry, type FlowDefinition } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { findRun, listCheckpoints } from '../../src/flows/flows.store.ts';
@@ -205,6 +205,16 @@ describe('durable flows', () => {
     const run = await until(runId, ['completed']);
     expect((run.output as { woke: number }).woke - started).toBeGreaterThanOrEqual(250);
     expect(await history(runId)).toContain('-:timer_fired');
+  });
+
+  it('resumes an incomplete run on request, and refuses to resume a finished one', async () => {
+    const runId = await start('waiter', { timeoutMs: 60_000 });
+    await until(runId, ['waiting']);
+    await tx((x) => resumeFlow({ tx: x, runId }));
+    expect(await history(runId)).toContain('-:resume_requested');
+    await tx((x) => signalFlow({ tx: x, runId, name: 'answer', payload: { ok: 1 } }));
+    await until(runId, ['completed']);
+    await expect(tx((x) => resumeFlow({ tx: x, runId }))).rejects.toMatchObject({ code: 'conflict' });
   });
 
   it('cancels a waiting run', async () => {
