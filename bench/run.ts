@@ -16,6 +16,12 @@ import { readFileSync } from 'node:fs';
  *
  * Every server runs as its own child process; the load generator (autocannon, or the pg
  * loops of the raw baselines) runs in this process.
+ *
+ * Last, once that server is stopped, the flow figures (bench/flows.ts, `BENCH_ONLY=flows`),
+ * on an embedded PostgreSQL of their own:
+ *
+ *   6. flow_3step (per concurrency)               — a 3-step Dealix durable flow vs DBOS Transact
+ *   7. flow_3step_vs_raw_insert (per concurrency) — the same runs vs single-row INSERTs (informational)
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -43,15 +49,9 @@ import {
   type Child,
   type CpuSample,
 } from './processes.ts';
+import { envInt, round } from './util.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-};
 
 /** Knobs, overridable from the environment for quick local runs. */
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 20);
@@ -72,14 +72,13 @@ const START_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.m
   .filter((token) => token.startsWith('--'));
 const DEALIX_NODE_ARGS =
   process.env.BENCH_DEALIX_NODE_ARGS === undefined ? START_FLAGS : process.env.BENCH_DEALIX_NODE_ARGS.split(/\s+/).filter(Boolean);
-/** Which figures to run: "list,create,rss" (all, the default) or a subset. */
-const ONLY = new Set((process.env.BENCH_ONLY || 'list,create,rss').split(',').map((s) => s.trim()));
+/** Which figures to run: "list,create,rss,flows" (all, the default) or a subset. */
+const KNOWN_FIGURES = ['list', 'create', 'rss', 'flows'];
+const ONLY = new Set((process.env.BENCH_ONLY || KNOWN_FIGURES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 
 const TARGET_LIST_RATIO = 0.4;
 const TARGET_CREATE_RATIO = 0.5;
 const TARGET_RSS_MB = 200;
-
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 function emit(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
@@ -445,45 +444,74 @@ async function countIdempotencyKeys(pool: pg.Pool, tenantId: string): Promise<nu
   return result.rows[0]?.n ?? 0;
 }
 
+/** The server figures: Dealix as a child process, its idle RSS, the list and create runs. */
+async function benchServer(cleanup: Cleanup): Promise<void> {
+  const dealix = await startDealix(cleanup);
+
+  log(`letting the server idle for ${IDLE_S} s before reading its RSS`);
+  await sleep(IDLE_S * 1000);
+  const idleRssMb = await readRssMb(dealix.child.pid);
+  log(`idle RSS of pid ${dealix.child.pid}: ${idleRssMb.toFixed(1)} MB`);
+
+  const contactId = await ensureDeals(dealix);
+  const extras: Extras = [];
+  if (ONLY.has('list')) await benchList(dealix, cleanup, extras);
+  if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup, extras);
+
+  const afterLoadRssMb = await readRssMb(dealix.child.pid);
+  if (ONLY.has('rss')) emit({
+    bench: 'idle_rss',
+    rss_mb: round(idleRssMb, 1),
+    target_mb: TARGET_RSS_MB,
+    meets_target: idleRssMb < TARGET_RSS_MB,
+    idle_s: IDLE_S,
+    process: `node ${[...DEALIX_NODE_ARGS, DEALIX_ENTRY].join(' ')} (PostgreSQL excluded)`,
+    rss_after_load_mb: round(afterLoadRssMb, 1),
+  });
+  for (const figure of extras) emit(figure);
+}
+
 async function main(): Promise<void> {
-  const cleanup = new Cleanup();
+  const unknown = [...ONLY].filter((name) => !KNOWN_FIGURES.includes(name));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown figure(s) ${unknown.join(', ')}; known: ${KNOWN_FIGURES.join(', ')}`);
+  // One teardown per part: the server part is torn down (Dealix stopped) before the flow
+  // part starts its own PostgreSQL, so the two never share the machine.
+  const serverCleanup = new Cleanup();
+  const flowCleanup = new Cleanup();
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     log(`${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
+    void serverCleanup
+      .run()
+      .then(() => flowCleanup.run())
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const started = Date.now();
   try {
-    const dealix = await startDealix(cleanup);
-
-    log(`letting the server idle for ${IDLE_S} s before reading its RSS`);
-    await sleep(IDLE_S * 1000);
-    const idleRssMb = await readRssMb(dealix.child.pid);
-    log(`idle RSS of pid ${dealix.child.pid}: ${idleRssMb.toFixed(1)} MB`);
-
-    const contactId = await ensureDeals(dealix);
-    const extras: Extras = [];
-    if (ONLY.has('list')) await benchList(dealix, cleanup, extras);
-    if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup, extras);
-
-    const afterLoadRssMb = await readRssMb(dealix.child.pid);
-    if (ONLY.has('rss')) emit({
-      bench: 'idle_rss',
-      rss_mb: round(idleRssMb, 1),
-      target_mb: TARGET_RSS_MB,
-      meets_target: idleRssMb < TARGET_RSS_MB,
-      idle_s: IDLE_S,
-      process: `node ${[...DEALIX_NODE_ARGS, DEALIX_ENTRY].join(' ')} (PostgreSQL excluded)`,
-      rss_after_load_mb: round(afterLoadRssMb, 1),
-    });
-    for (const figure of extras) emit(figure);
+    if (ONLY.has('list') || ONLY.has('create') || ONLY.has('rss')) {
+      try {
+        await benchServer(serverCleanup);
+      } finally {
+        await serverCleanup.run();
+      }
+    }
+    if (ONLY.has('flows')) {
+      // Imported only when asked for: it loads DBOS Transact (a devDependency).
+      const { benchFlows } = await import('./flows.ts');
+      let lines: Array<Record<string, unknown>>;
+      try {
+        lines = await benchFlows(flowCleanup);
+      } finally {
+        await flowCleanup.run();
+      }
+      for (const figure of lines) emit(figure);
+    }
   } finally {
-    await cleanup.run();
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 }
