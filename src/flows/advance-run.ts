@@ -7,6 +7,7 @@ import { noFaults, type FaultInjector } from './fault-points.ts';
 import { backoffMs, DEFAULT_RETRY, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
 import {
   addCheckpoint,
+  checkpointAndUpdate,
   completeSideEffect,
   enqueueAdvance,
   findRun,
@@ -41,8 +42,11 @@ export async function advanceRun(deps: FlowEngineDeps, target: { tenantId: strin
     await lease.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`flow:${target.runId}`]);
     try {
       // Bounded: a flow that never waits still yields the worker now and then.
+      let carried: Carried | undefined;
       for (let moves = 0; moves < 500; moves++) {
-        if (!(await advanceOnce(deps, target.tenantId, target.runId))) return;
+        const next = await advanceOnce(deps, target.tenantId, target.runId, carried);
+        if (next === false) return;
+        carried = next === true ? undefined : next;
       }
       await withTenant({ pool: deps.appPool, tenantId: target.tenantId }, (tx) => enqueueAdvance(tx, target.runId));
     } finally {
@@ -56,10 +60,23 @@ export async function advanceRun(deps: FlowEngineDeps, target: { tenantId: strin
   }
 }
 
-/** One move. Returns true when the run moved and may be able to move again. */
-async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string): Promise<boolean> {
+/**
+ * The run as this advance last wrote it, and the attempt whose step_started checkpoint that
+ * write already committed. While the advisory lock is held nobody else advances the run,
+ * so the row needs no re-read; a concurrent cancel is seen in the row our UPDATE returned.
+ */
+interface Carried {
+  run: FlowRunRow;
+  startedAttempt: number;
+}
+
+/**
+ * One move. Returns false when the run cannot move now, true when it moved and should be
+ * re-read, or the carried run when it moved straight into its next step.
+ */
+async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string, carried?: Carried): Promise<boolean | Carried> {
   const tx = <T>(work: (t: TenantTx) => Promise<T>) => withTenant({ pool: deps.appPool, tenantId }, work);
-  const run = await tx((t) => findRun(t, runId));
+  const run = carried?.run ?? (await tx((t) => findRun(t, runId)));
   if (!run || (TERMINAL_STATUSES as readonly string[]).includes(run.status)) return false;
   const logger = deps.logger.child({ run_id: runId, flow: run.flowName, correlation_id: run.correlationId ?? undefined, tenant_id: tenantId });
   const flow = deps.registry.get(run.flowName, run.flowVersion);
@@ -122,7 +139,7 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
     return false;
   }
 
-  const attempt = run.attempt + 1;
+  const attempt = carried ? carried.startedAttempt : run.attempt + 1;
   const retryPolicy = { ...DEFAULT_RETRY, ...step.retry };
   if (attempt > retryPolicy.maxAttempts) {
     // Every earlier attempt started and never finished: the step kills its worker (out of
@@ -131,10 +148,9 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
     await unwind(deps, flow, run, 'failed', { step: step.name, message: `the step did not finish in ${run.attempt} attempts (the worker died each time)`, attempts: run.attempt }, logger);
     return false;
   }
-  await tx(async (t) => {
-    await updateRun(t, runId, { status: 'running', attempt, nextAttemptAt: null });
-    await addCheckpoint(t, { runId, step: step.name, status: 'step_started', note: `attempt ${attempt}`, state });
-  });
+  if (!carried) {
+    await tx((t) => checkpointAndUpdate(t, runId, [{ step: step.name, status: 'step_started', note: `attempt ${attempt}`, state }], { status: 'running', attempt, nextAttemptAt: null }));
+  }
 
   const ctx = stepContext(deps, run, step, attempt, logger);
   let outcome;
@@ -162,27 +178,51 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
   const { _signal: _s, _waitTimedOut: _w, ...kept } = state;
   const next = { ...kept, ...patch };
   const isLast = run.nextStep + 1 >= flow.steps.length;
-  await tx(async (t) => {
-    await addCheckpoint(t, { runId, step: step.name, status: 'step_completed', state: next });
-    const base = { state: next, nextStep: run.nextStep + 1, attempt: 0, nextAttemptAt: null, error: null };
+  const following = flow.steps[run.nextStep + 1];
+  const completed = { step: step.name, status: 'step_completed', state: next };
+  const base = { state: next, nextStep: run.nextStep + 1, attempt: 0, nextAttemptAt: null, error: null };
+  const result = await tx(async (t): Promise<boolean | Carried> => {
     if (outcome?.waitFor) {
       const waitUntil = new Date(Date.now() + outcome.waitFor.timeoutMs);
-      await updateRun(t, runId, { ...base, status: 'waiting', waitSignal: outcome.waitFor.signal, waitUntil });
-      await addCheckpoint(t, { runId, step: step.name, status: 'waiting', note: `signal ${outcome.waitFor.signal} until ${waitUntil.toISOString()}`, state: next });
+      await checkpointAndUpdate(t, runId, [completed, { step: step.name, status: 'waiting', note: `signal ${outcome.waitFor.signal} until ${waitUntil.toISOString()}`, state: next }], {
+        ...base,
+        status: 'waiting',
+        waitSignal: outcome.waitFor.signal,
+        waitUntil,
+      });
       await enqueueAdvance(t, runId, waitUntil);
-    } else if (outcome?.sleepUntil) {
-      await updateRun(t, runId, { ...base, status: 'waiting', waitSignal: null, waitUntil: outcome.sleepUntil });
-      await addCheckpoint(t, { runId, step: step.name, status: 'waiting', note: `timer until ${outcome.sleepUntil.toISOString()}`, state: next });
-      await enqueueAdvance(t, runId, outcome.sleepUntil);
-    } else if (isLast) {
-      await updateRun(t, runId, { ...base, status: 'completed', output: (outcome?.output ?? next) as never, completedAt: new Date() });
-      await addCheckpoint(t, { runId, step: null, status: 'completed', state: next });
-    } else {
-      await updateRun(t, runId, base);
+      // A signal may already be in the inbox: re-read and look.
+      return true;
     }
+    if (outcome?.sleepUntil) {
+      await checkpointAndUpdate(t, runId, [completed, { step: step.name, status: 'waiting', note: `timer until ${outcome.sleepUntil.toISOString()}`, state: next }], {
+        ...base,
+        status: 'waiting',
+        waitSignal: null,
+        waitUntil: outcome.sleepUntil,
+      });
+      await enqueueAdvance(t, runId, outcome.sleepUntil);
+      return outcome.sleepUntil.getTime() <= Date.now();
+    }
+    if (isLast || !following) {
+      await checkpointAndUpdate(t, runId, [completed, { step: null, status: 'completed', state: next }], {
+        ...base,
+        status: 'completed',
+        output: (outcome?.output ?? next) as never,
+        completedAt: new Date(),
+      });
+      return false;
+    }
+    // Chain: this step's completion and the next step's start commit together.
+    const updated = await checkpointAndUpdate(t, runId, [completed, { step: following.name, status: 'step_started', note: 'attempt 1', state: next }], {
+      ...base,
+      status: 'running',
+      attempt: 1,
+    });
+    return { run: updated, startedAttempt: 1 };
   });
   if (outcome?.waitFor) (deps.faults ?? noFaults)('while_waiting');
-  return true;
+  return result;
 }
 
 /**

@@ -41,6 +41,31 @@ export async function addCheckpoint(
   return row?.seq ?? 0;
 }
 
+/**
+ * Appends several checkpoints in one statement, numbered after the run's last one, and
+ * optionally updates the run in the same round trip (a data-modifying CTE). Returns the
+ * updated run, so the engine can carry it into its next move without reading it again.
+ */
+export async function checkpointAndUpdate(
+  tx: TenantTx,
+  runId: string,
+  entries: Array<{ step: string | null; status: string; note?: string | null; state: Record<string, unknown> }>,
+  values: Partial<typeof flowRuns.$inferInsert>,
+): Promise<FlowRunRow> {
+  const rows = sql.join(
+    entries.map((e, i) => sql`(${i + 1}::int, ${e.step}::text, ${e.status}::text, ${e.note ?? null}::text, ${JSON.stringify(e.state)}::jsonb)`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    INSERT INTO flow_checkpoints (run_id, seq, step, status, note, state)
+    SELECT ${runId}::uuid, base.n + v.ord, v.step, v.status, v.note, v.state
+      FROM (SELECT coalesce(max(seq), 0) AS n FROM flow_checkpoints WHERE run_id = ${runId}::uuid) base,
+           (VALUES ${rows}) AS v(ord, step, status, note, state)`);
+  const [run] = await tx.update(flowRuns).set({ ...values, updatedAt: sql`now()` }).where(eq(flowRuns.id, runId)).returning();
+  if (!run) throw new Error(`flow run ${runId} vanished`);
+  return run;
+}
+
 export async function listCheckpoints(tx: TenantTx, runId: string): Promise<FlowCheckpointRow[]> {
   return tx.select().from(flowCheckpoints).where(eq(flowCheckpoints.runId, runId)).orderBy(asc(flowCheckpoints.seq));
 }
