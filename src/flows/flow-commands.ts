@@ -7,6 +7,7 @@ import { addCheckpoint, enqueueAdvance, findRun, findRunByIdempotencyKey, insert
 
 export interface StartFlowOptions {
   tx: TenantTx;
+  // The run stores input as JSON; the flow's own input type does not matter here.
   flow: FlowDefinition<any>;
   input: Record<string, unknown>;
   correlationId?: string | null;

@@ -101,7 +101,7 @@ export class FlowRegistry {
   // Flows differ in their input type; the registry hands them back untyped (runs store input as JSON).
   readonly #flows = new Map<string, FlowDefinition<any>>();
 
-  // biome-ignore lint: any input type is accepted, see above.
+  // Any input type is accepted, see above.
   register(flow: FlowDefinition<any>): void {
     const key = `${flow.name}@${flow.version}`;
     if (this.#flows.has(key)) throw new Error(`flow ${key} is registered twice`);

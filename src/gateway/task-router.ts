@@ -10,6 +10,7 @@ export interface ActionPlugin {
   description: string;
   payload: z.ZodType<Record<string, unknown>>;
   /** Flow versions; the first is the default, others are reachable through canary. */
+  // Each plugin's flow has its own input type; the router only needs names and versions.
   flows: readonly FlowDefinition<any>[];
 }
 
