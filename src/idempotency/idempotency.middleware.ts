@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../server/app-error.ts';
 import type { AppEnv } from '../server/context.ts';
 import { requestFingerprint } from './fingerprint.ts';
-import { claimIdempotencyKey, recordIdempotentResponse } from './idempotency.store.ts';
+import { claimIdempotencyKey, recordIdempotentResponse, releaseIdempotencyKey } from './idempotency.store.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH']);
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
@@ -50,7 +50,13 @@ export function idempotency(options: { ttlHours: number }): MiddlewareHandler<Ap
         break;
     }
     await next();
-    if (c.error || c.res.status >= 400) return;
+    if (c.error) return;
+    if (c.res.status >= 400) {
+      // Usually the transaction rolls back and takes the claim with it. A refusal that
+      // commits anyway (a gateway decision) must not leave the key claimed without a response.
+      await releaseIdempotencyKey({ tx: c.var.tx, key });
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = c.res.headers.get(name);

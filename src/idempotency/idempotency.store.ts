@@ -63,6 +63,10 @@ export async function claimIdempotencyKey(options: {
   };
 }
 
+export async function releaseIdempotencyKey(options: { tx: TenantTx; key: string }): Promise<void> {
+  await options.tx.delete(idempotencyKeys).where(eq(idempotencyKeys.key, options.key));
+}
+
 export async function recordIdempotentResponse(options: { tx: TenantTx; key: string; response: StoredResponse }): Promise<void> {
   await options.tx
     .update(idempotencyKeys)

@@ -128,10 +128,15 @@ describe('policy gate', () => {
   });
 
   it('class C is forbidden, and the refusal is in the decision log', async () => {
-    const response = await execute(admin, 'exfiltrate_secrets', { what: 'everything' });
+    const headers = { 'idempotency-key': 'forbidden-1' };
+    const response = await execute(admin, 'exfiltrate_secrets', { what: 'everything' }, { headers });
     expect(response.status).toBe(403);
     expect(response.json.code).toBe('action_forbidden');
     expect((await decisionRow(response.json.decision.decision_id)).result).toBe('forbidden');
+    // The refusal commits its decision but leaves no half-claimed Idempotency-Key behind.
+    const retry = await execute(admin, 'exfiltrate_secrets', { what: 'everything' }, { headers });
+    expect(retry.status).toBe(403);
+    expect(retry.json.decision.decision_id).not.toBe(response.json.decision.decision_id);
   });
 
   it('class B without a correlation id fails', async () => {
