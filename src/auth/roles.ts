@@ -47,6 +47,8 @@ export const PERMISSIONS = {
   'flows:read': ['admin', 'sales_manager', 'compliance_officer'],
   /** Cancel, resume and signal runs; replay dead letters. */
   'flows:operate': ['admin', 'sales_manager', 'system'],
+  /** Classify an inbound message's intent (pure: reads and writes nothing). */
+  'intents:classify': ['admin', 'sales_manager', 'sales_rep', 'system'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -4,6 +4,7 @@ import { ROLE_VALUES, type Role } from '../auth/roles.ts';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { createPool } from '../db/client.ts';
 import { openDatabase, prepareDatabase } from '../db/database-runtime.ts';
+import { classifyIntent } from '../intents/classify-intent.ts';
 import { AppError } from '../server/app-error.ts';
 import { createLogger } from '../server/logger.ts';
 import { createTenant } from '../tenancy/create-tenant.ts';
@@ -20,6 +21,8 @@ Commands (the platform operator's tools; they use the owner database role):
   migrate                     Apply pending database migrations.
   tenant create <slug> <name> Create a tenant and its first admin user.
   seed                        Seed the demo tenant (slug "demo"); does nothing if it exists.
+  classify "<text>"           Print the intent of one inbound message as JSON (intent,
+                              confidence, language, reason). Pure: no database, no config.
 
 Roles: ${ROLE_VALUES.join(', ')}
 Configuration comes from the same environment variables as the server (see .env.example).
@@ -44,8 +47,16 @@ async function withOwner<T>(config: Config, work: (ownerPool: ReturnType<typeof 
 }
 
 async function run(argv: string[]): Promise<string> {
-  const config = loadConfig(process.env);
   const [command, ...rest] = argv;
+  // Classification reads only the shipped data set: it must work without configuration and
+  // never start (or wait for) the database.
+  if (command === 'classify') {
+    const text = rest.join(' ').trim();
+    if (!text) throw new UsageError('classify needs the message text: classify "<text>"');
+    if (text.length > 4000) throw new UsageError('the message text must be at most 4000 characters');
+    return JSON.stringify(classifyIntent({ text }));
+  }
+  const config = loadConfig(process.env);
   switch (command) {
     case 'token': {
       const { values } = parseArgs({

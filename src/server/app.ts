@@ -11,6 +11,7 @@ import { gatewayRoutes } from '../gateway/gateway.routes.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { idempotency } from '../idempotency/idempotency.middleware.ts';
+import { intentsRoutes } from '../intents/intents.routes.ts';
 import { tenantScope } from '../tenancy/tenant-scope.middleware.ts';
 import { AppError } from './app-error.ts';
 import type { AppEnv } from './context.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', gatewayRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
   app.route('/api/v1', approvalsRoutes({ masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', flowsRoutes({ registry: deps.fabric.router.registry }));
+  app.route('/api/v1', intentsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
