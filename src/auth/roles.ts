@@ -49,6 +49,8 @@ export const PERMISSIONS = {
   'flows:operate': ['admin', 'sales_manager', 'system'],
   /** Classify an inbound message's intent (pure: reads and writes nothing). */
   'intents:classify': ['admin', 'sales_manager', 'sales_rep', 'system'],
+  /** Ask the lifecycle what to do with an event (POST /os/process: decides, changes nothing). */
+  'os:process': ['admin', 'sales_manager', 'sales_rep', 'system'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ZPageMeta, ZPageQuery } from '../server/pagination.ts';
 import { toE164 } from './phone.ts';
 
-const ZPhone = z
+export const ZPhone = z
   .string({ message: 'is required' })
   .max(32, 'is too long')
   .transform((value, ctx) => {
@@ -16,7 +16,7 @@ const ZPhone = z
   .openapi({ example: '0551234567', description: 'Any common format; stored as E.164 (Saudi local numbers are read as +966).' });
 
 const ZLanguage = z.enum(['ar', 'en'], { message: "must be 'ar' or 'en'" });
-const ZName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+export const ZName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
 export const ZContact = z
   .object({

@@ -12,6 +12,7 @@ import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { idempotency } from '../idempotency/idempotency.middleware.ts';
 import { intentsRoutes } from '../intents/intents.routes.ts';
+import { osRoutes } from '../os/os.routes.ts';
 import { tenantScope } from '../tenancy/tenant-scope.middleware.ts';
 import { AppError } from './app-error.ts';
 import type { AppEnv } from './context.ts';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', approvalsRoutes({ masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', flowsRoutes({ registry: deps.fabric.router.registry }));
   app.route('/api/v1', intentsRoutes());
+  app.route('/api/v1', osRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,0 +1,85 @@
+import { z } from '@hono/zod-openapi';
+import { ZName, ZPhone } from '../contacts/contacts.schemas.ts';
+import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
+import { LIFECYCLE_EVENT_VALUES, TEMPLATE_LANGUAGES } from '../deals/lifecycle.ts';
+import { INTENT_VALUES } from '../intents/intents.ts';
+import { ACTION_MODES } from './decide.ts';
+
+const ZStage = z.enum(DEAL_STAGE_VALUES);
+
+export const ZProcessRequest = z
+  .strictObject({
+    contact: z
+      .strictObject({ phone: ZPhone, name: ZName.optional() })
+      .optional()
+      .openapi({ description: 'A contact by phone (normalised to E.164); a phone not on file is a new lead' }),
+    contact_id: z.uuid({ message: 'must be a UUID' }).optional(),
+    deal_id: z.uuid({ message: 'must be a UUID' }).optional().openapi({ description: "The deal; by default the contact's newest open deal" }),
+    event: z
+      .strictObject({
+        type: z.enum(LIFECYCLE_EVENT_VALUES, { message: `must be one of ${LIFECYCLE_EVENT_VALUES.join(', ')}` }),
+        text: z.string({ message: 'must be a string' }).trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters').optional(),
+        at: z.iso.datetime({ offset: true, message: 'must be an ISO date-time' }).optional().openapi({ description: 'When it happened; defaults to now' }),
+        data: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Event details (manual_stage_change: `to`); string values are template variables' }),
+      })
+      .superRefine((event, ctx) => {
+        if (event.type === 'inbound_message' && event.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'is required for inbound_message' });
+      }),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.contact === undefined) === (body.contact_id === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['contact'], message: 'give exactly one of contact or contact_id' });
+    }
+  })
+  .openapi('ProcessRequest', {
+    example: { contact: { phone: '0551234567', name: 'عبدالله' }, event: { type: 'inbound_message', text: 'السلام عليكم ابغى اعرف الاسعار' } },
+  });
+export type TProcessRequest = z.infer<typeof ZProcessRequest>;
+
+const ZAction = z.object({
+  action: z.string().openapi({ example: 'send_whatsapp' }),
+  class: z.enum(['A', 'B', 'C']),
+  mode: z.enum(ACTION_MODES),
+  reason: z.string(),
+  scheduled_for: z.string().optional().openapi({ format: 'date-time', description: 'The next business opening, when mode is scheduled' }),
+});
+
+export const ZProcessResponse = z
+  .object({
+    intent: z.enum(INTENT_VALUES).nullable().openapi({ description: 'null for events that are not messages' }),
+    classification: z.object({ confidence: z.number(), language: z.string(), reason: z.string() }).nullable(),
+    stage: z.object({ from: ZStage, to: ZStage, reason: z.string() }),
+    actions: z.array(ZAction),
+    reply: z.object({ text: z.string(), language: z.enum(TEMPLATE_LANGUAGES), template: z.string() }).nullable(),
+    auto_send_allowed: z.boolean(),
+    human_approval_required: z.boolean(),
+    follow_up_at: z.string().nullable(),
+    contact_id: z.uuid().nullable().openapi({ description: 'null when the phone is not on file yet' }),
+    deal_id: z.uuid().nullable(),
+    correlation_id: z.string(),
+  })
+  .openapi('ProcessResponse');
+export type TProcessResponse = z.infer<typeof ZProcessResponse>;
+
+const ZTemplate = z.object({ id: z.string(), purpose: z.string(), language: z.enum(TEMPLATE_LANGUAGES), text: z.string(), variables: z.array(z.string()) });
+
+export const ZStageDescription = z
+  .object({
+    stage: ZStage,
+    doc: z.string(),
+    terminal: z.boolean(),
+    transitions: z.array(ZStage),
+    triggers: z.object({
+      intents: z.array(z.object({ intent: z.enum(INTENT_VALUES), to: ZStage, reply: z.string().nullable(), follow_up_days: z.number().nullable(), reason: z.string() })),
+      events: z.array(z.object({ event: z.enum(LIFECYCLE_EVENT_VALUES), to: ZStage })),
+    }),
+    entry_actions: z.array(z.object({ action: z.string(), class: z.enum(['A', 'B', 'C']), doc: z.string() })),
+    templates: z.array(ZTemplate),
+    qualification_questions: z.array(z.object({ id: z.string(), ar: z.string(), en: z.string() })),
+    outbound_needs_human: z.boolean(),
+    outbound_allowed: z.boolean(),
+  })
+  .openapi('StageDescription');
+
+export const ZStagesResponse = z.object({ data: z.array(ZStageDescription) }).openapi('Stages');
+export type TStagesResponse = z.infer<typeof ZStagesResponse>;

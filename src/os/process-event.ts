@@ -1,0 +1,75 @@
+import { desc, eq } from 'drizzle-orm';
+import { findContact, selectContacts } from '../contacts/contacts.store.ts';
+import { deals } from '../db/schema.ts';
+import type { DealStage } from '../deals/deal-stages.ts';
+import { findDeal, type DealScope } from '../deals/deals.store.ts';
+import { LIFECYCLE, type TemplateLanguage } from '../deals/lifecycle.ts';
+import { AppError } from '../server/app-error.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+import { decideNextStep } from './decide.ts';
+import type { TProcessRequest, TProcessResponse } from './os.schemas.ts';
+
+export interface ProcessEventOptions {
+  tx: TenantTx;
+  input: TProcessRequest;
+  /** Which deals the caller may read. */
+  scope: DealScope;
+  correlationId: string;
+  now?: Date;
+}
+
+/**
+ * Classifies an event and decides the next step for its deal. Reads the contact and the deal
+ * (through the tenant transaction) and writes nothing: a phone not on file is a new lead.
+ */
+export async function processEvent({ tx, input, scope, correlationId, now }: ProcessEventOptions): Promise<TProcessResponse> {
+  const contact = input.contact_id
+    ? await findContact(tx, input.contact_id)
+    : input.contact
+      ? (await selectContacts(tx, { phoneE164: input.contact.phone, limit: 1 }))[0]
+      : undefined;
+  if (input.contact_id && !contact) throw new AppError('not_found', `Contact ${input.contact_id} does not exist`);
+
+  // The contact's deals, newest first. An opt-out on any of them, even one the caller may not
+  // see, holds for the contact: nothing is ever sent to them again, on any deal.
+  const contactDeals = contact
+    ? await tx.select({ id: deals.id, stage: deals.stage, ownerUserId: deals.ownerUserId }).from(deals).where(eq(deals.contactId, contact.id)).orderBy(desc(deals.id))
+    : [];
+  const hasOptedOut = contactDeals.some((row) => row.stage === 'opted_out');
+
+  let stage: DealStage = 'new_lead';
+  let dealId: string | null = null;
+  if (input.deal_id) {
+    const deal = await findDeal(tx, input.deal_id, scope);
+    if (!deal || deal.contactId !== contact?.id) throw new AppError('not_found', `Deal ${input.deal_id} does not exist for this contact`);
+    stage = deal.stage as DealStage;
+    dealId = deal.id;
+  } else {
+    const visible = scope.ownerUserId === undefined ? contactDeals : contactDeals.filter((row) => row.ownerUserId === scope.ownerUserId);
+    const open = visible.find((row) => !LIFECYCLE[row.stage as DealStage].terminal);
+    if (open) {
+      stage = open.stage as DealStage;
+      dealId = open.id;
+    }
+  }
+  if (hasOptedOut) stage = 'opted_out';
+
+  const decision = decideNextStep({
+    stage,
+    event: input.event,
+    contact: {
+      name: contact?.name ?? input.contact?.name,
+      company: contact?.company,
+      preferred_language: contact ? (contact.preferredLanguage as TemplateLanguage) : undefined,
+    },
+    now: now ?? (input.event.at ? new Date(input.event.at) : new Date()),
+  });
+  const { classification, ...rest } = decision;
+  return {
+    ...rest,
+    classification: classification ? { confidence: classification.confidence, language: classification.language, reason: classification.reason } : null,
+    contact_id: contact?.id ?? null,
+    deal_id: dealId,
+    correlation_id: correlationId,
+  };
+}
