@@ -20,6 +20,9 @@ describe('standing approval conditions', () => {
     expect(conditionMismatch(c, { deal_stage: 'new_lead', template: 'welcome' }, new Date())).toBeUndefined();
     expect(conditionMismatch(c, { stage: 'negotiating', template: 'welcome' }, new Date())).toMatch(/stage/);
     expect(conditionMismatch(c, { stage: 'new_lead', template: 'welcome', text: 'free text' }, new Date())).toMatch(/templates/);
+    // send_whatsapp names its template `template_id`.
+    expect(conditionMismatch(c, { stage: 'new_lead', template_id: 'welcome.plain.ar' }, new Date())).toBeUndefined();
+    expect(conditionMismatch(c, { stage: 'new_lead', template_id: 'welcome.plain.ar', text: 'free text' }, new Date())).toMatch(/templates/);
   });
 
   it('refuses unknown condition keys', () => {

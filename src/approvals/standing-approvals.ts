@@ -10,7 +10,7 @@ import type { TenantTx } from '../tenancy/with-tenant.ts';
 export const ZStandingConditions = z.strictObject({
   /** The payload's `stage` (or `deal_stage`) must be one of these. */
   stages: z.array(z.string().min(1)).min(1).optional(),
-  /** The payload must send an approved template (`template` set, no free `text`). */
+  /** The payload must send an approved template (`template` or `template_id` set, no free `text`). */
   template_only: z.boolean().optional(),
   /** Local business hours: days 0 = Sunday … 6 = Saturday, HH:MM times, an IANA zone. */
   hours: z
@@ -34,7 +34,8 @@ export function conditionMismatch(conditions: TStandingConditions, payload: Reco
     const stage = payload.stage ?? payload.deal_stage;
     if (typeof stage !== 'string' || !conditions.stages.includes(stage)) return `stage ${String(stage)} is not one of ${conditions.stages.join(', ')}`;
   }
-  if (conditions.template_only && (typeof payload.template !== 'string' || payload.text !== undefined)) return 'only approved templates are covered';
+  const template = payload.template ?? payload.template_id;
+  if (conditions.template_only && (typeof template !== 'string' || payload.text !== undefined)) return 'only approved templates are covered';
   if (conditions.hours) {
     const { days, start, end, timezone } = conditions.hours;
     const local = localClock(now, timezone);

@@ -434,3 +434,46 @@ export const deadLetters = pgTable(
     index('dead_letters__tenant_idx').on(t.tenantId, t.id.desc()),
   ],
 );
+
+// ─── Outbound messages (WhatsApp) ──────────────────────────────────────────────────────
+
+/**
+ * Every outbound message, from queued to sent, failed or cancelled. A provider send is keyed
+ * by `idempotency_key` (unique per tenant), so a retried or resumed flow never sends twice;
+ * opt-out cancels the queued rows of a contact in the same transaction.
+ */
+export const outboundMessages = pgTable(
+  'outbound_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    contactId: uuid('contact_id').notNull(),
+    dealId: uuid('deal_id'),
+    channel: text('channel').notNull().default('whatsapp'),
+    toE164: text('to_e164').notNull(),
+    body: text('body').notNull(),
+    templateId: text('template_id'),
+    language: text('language').notNull().default('ar'),
+    status: text('status').notNull().default('queued'),
+    provider: text('provider'),
+    externalId: text('external_id'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    flowRunId: uuid('flow_run_id'),
+    error: text('error'),
+    createdAt: createdAt(),
+    sentAt: at('sent_at'),
+    cancelledAt: at('cancelled_at'),
+    cancelReason: text('cancel_reason'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'outbound_messages__tenant_id__fk' }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id], name: 'outbound_messages__contact_id__fk' }),
+    foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'outbound_messages__deal_id__fk' }),
+    unique('outbound_messages__tenant_idempotency_key__key').on(t.tenantId, t.idempotencyKey),
+    check('outbound_messages__channel__check', sql`${t.channel} IN ('whatsapp')`),
+    check('outbound_messages__status__check', sql`${t.status} IN ('queued', 'sent', 'failed', 'cancelled')`),
+    check('outbound_messages__language__check', sql`${t.language} IN ('ar', 'en')`),
+    check('outbound_messages__to_e164__check', sql`${t.toE164} ~ '^\\+[1-9][0-9]{6,14}$'`),
+    index('outbound_messages__tenant_contact_status_idx').on(t.tenantId, t.contactId, t.status),
+  ],
+);

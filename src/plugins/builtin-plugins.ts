@@ -5,6 +5,7 @@ import { formatSar, insertActivity } from '../deals/deals.store.ts';
 import { defineFlow } from '../flows/flow-definition.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
+import { createSendWhatsAppPlugin } from '../whatsapp/send-whatsapp.plugin.ts';
 
 /**
  * The built-in plugin set: small class-A actions that exercise the whole fabric (gate,
@@ -161,7 +162,10 @@ export const summarize: ActionPlugin = {
   ],
 };
 
-export const BUILTIN_PLUGINS: readonly ActionPlugin[] = [internalStatusUpdate, tag, summarize];
+/** send_whatsapp with the sandbox provider (class B: every send needs an approval). */
+export const sendWhatsApp: ActionPlugin = createSendWhatsAppPlugin();
+
+export const BUILTIN_PLUGINS: readonly ActionPlugin[] = [internalStatusUpdate, tag, summarize, sendWhatsApp];
 
 export function registerBuiltinPlugins(router: TaskRouter): void {
   for (const plugin of BUILTIN_PLUGINS) router.register(plugin);

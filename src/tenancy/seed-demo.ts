@@ -4,6 +4,8 @@ import { createDeal } from '../deals/create-deal.ts';
 import { DEAL_STAGES, type DealStage } from '../deals/deal-stages.ts';
 import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import type { Role } from '../auth/roles.ts';
+import type { TStandingConditions } from '../approvals/standing-approvals.ts';
+import { standingApprovals } from '../db/schema.ts';
 import { createTenant } from './create-tenant.ts';
 import { insertUser } from './tenants.store.ts';
 import type { TenantTx } from './with-tenant.ts';
@@ -34,6 +36,17 @@ const DEMO_DEALS: Array<{ contact: { phone: string; name: string; company: strin
   { contact: { phone: '0555000111', name: 'Hessa Al-Subaie', company: 'Eastern Medical Supplies', lang: 'en' }, title: 'Annual licence — 40 seats', sar: 198_000, stage: 'closed_won', rep: 0 },
   { contact: { phone: '0555000112', name: 'ماجد الحربي', company: 'مكتب الأفق العقاري', lang: 'ar' }, title: 'إدارة العملاء المحتملين', sar: 18_500, stage: 'closed_lost', rep: 1 },
 ];
+
+/**
+ * The demo tenant's standing approval for automatic replies (issue 4): approved templates
+ * only, early stages only, Sun–Thu 09:00–18:00 Riyadh time, at most 30 an hour.
+ */
+export const DEMO_SEND_WHATSAPP_CONDITIONS: TStandingConditions = {
+  stages: ['new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done'],
+  template_only: true,
+  hours: { days: [0, 1, 2, 3, 4], start: '09:00', end: '18:00', timezone: 'Asia/Riyadh' },
+  max_per_hour: 30,
+};
 
 /** Shortest path through the lifecycle table, so seeded timelines are ones the API allows. */
 function pathTo(target: DealStage): DealStage[] {
@@ -77,6 +90,12 @@ async function populateDemo(tx: TenantTx): Promise<void> {
       await transitionDealStage({ tx, dealId: deal.id, input: { to, reason: 'demo data' }, actor: owner.id, scope: {} });
     }
   }
+  await tx.insert(standingApprovals).values({
+    action: 'send_whatsapp',
+    conditions: DEMO_SEND_WHATSAPP_CONDITIONS,
+    grantedBy: 'seed',
+    expiresAt: new Date(Date.now() + 365 * 86_400_000),
+  });
 }
 
 /**

@@ -52,6 +52,11 @@ beforeAll(async () => {
     await t.superuser.query(`INSERT INTO canary_memberships (tenant_id, subject, version) VALUES ($1, 'policy', 'v1')`, [tenant.id]);
     await t.superuser.query(`INSERT INTO side_effects (tenant_id, idempotency_key, run_id, step) VALUES ($1, $2 || ':s:e', $2::uuid, 's')`, [tenant.id, run.json.flow_run_id]);
     await t.superuser.query(`INSERT INTO dead_letters (tenant_id, run_id, flow_name, step, error, attempts) VALUES ($1, $2, 'f', 's', '{}', 1)`, [tenant.id, run.json.flow_run_id]);
+    await t.superuser.query(
+      `INSERT INTO outbound_messages (id, tenant_id, contact_id, deal_id, to_e164, body, idempotency_key, flow_run_id)
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, 'rls probe', $5 || ':send', $5::uuid)`,
+      [tenant.id, contact.json.id, deal.json.id, contact.json.phone, run.json.flow_run_id],
+    );
   }
   await t.superuser.query(`INSERT INTO canary_rollouts (subject, version, percentage) VALUES ('policy', 'v2', 0)`);
   const result = await t.superuser.query<{ relname: string }>(

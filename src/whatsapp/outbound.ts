@@ -1,0 +1,36 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { deals, outboundMessages } from '../db/schema.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+
+export type OutboundMessageRow = typeof outboundMessages.$inferSelect;
+
+/**
+ * True when the contact has opted out: any of its deals is in stage opted_out. Nothing may
+ * be sent to such a contact again (SPEC §3, PDPL Art. 25), queued or approved or not.
+ */
+export async function contactHasOptedOut(tx: TenantTx, contactId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: deals.id })
+    .from(deals)
+    .where(and(eq(deals.contactId, contactId), eq(deals.stage, 'opted_out')))
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Cancels every queued outbound message of a contact, in the caller's transaction: opt-out
+ * calls it in the same transaction as the stage change, so no queued message survives it.
+ * Returns the ids cancelled.
+ *
+ * @example
+ * await cancelQueuedOutbound({ tx, contactId, reason: 'opted_out' });
+ */
+export async function cancelQueuedOutbound(options: { tx: TenantTx; contactId: string; reason: string }): Promise<string[]> {
+  const { tx, contactId, reason } = options;
+  const cancelled = await tx
+    .update(outboundMessages)
+    .set({ status: 'cancelled', cancelledAt: sql`now()`, cancelReason: reason })
+    .where(and(eq(outboundMessages.contactId, contactId), eq(outboundMessages.status, 'queued')))
+    .returning({ id: outboundMessages.id });
+  return cancelled.map((row) => row.id);
+}

@@ -1,0 +1,162 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { findContact } from '../contacts/contacts.store.ts';
+import { deals, outboundMessages } from '../db/schema.ts';
+import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
+import { REPLY_TEMPLATES, renderTemplate } from '../deals/lifecycle.ts';
+import { defineFlow, type StepContext } from '../flows/flow-definition.ts';
+import type { ActionPlugin } from '../gateway/task-router.ts';
+import { cancelQueuedOutbound, contactHasOptedOut } from './outbound.ts';
+import type { WhatsAppProvider } from './provider.ts';
+import { createSandboxProvider } from './sandbox-provider.ts';
+
+export const ZSendWhatsApp = z
+  .strictObject({
+    contact_id: z.uuid({ message: 'must be a UUID' }),
+    deal_id: z.uuid({ message: 'must be a UUID' }).optional(),
+    text: z.string().trim().min(1).max(4096).optional(),
+    template_id: z.string().trim().min(1).max(100).optional(),
+    language: z.enum(['ar', 'en']).optional(),
+    /** The deal's stage as the caller saw it; standing approvals match on it, so the flow checks it. */
+    stage: z.enum(DEAL_STAGE_VALUES).optional(),
+  })
+  .refine((p) => p.text !== undefined || p.template_id !== undefined, { message: 'text or template_id is required', path: ['text'] })
+  .refine((p) => p.stage === undefined || p.deal_id !== undefined, { message: 'stage needs deal_id', path: ['stage'] });
+export type TSendWhatsApp = z.infer<typeof ZSendWhatsApp>;
+
+type Input = { action: string; actor: string; payload: TSendWhatsApp & { _correlation_id?: string } };
+
+/** The record step refused the send (opted out, unknown contact or template); not retried. */
+export class OutboundRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutboundRefusedError';
+  }
+}
+
+export const OPTED_OUT_REASON = 'opted_out';
+
+/**
+ * send_whatsapp (class B: the gateway requires an approval first). Two steps:
+ * `record` queues the outbound row under the key `<runId>:send`, refusing a contact that has
+ * opted out; `send` checks opt-out again at send time, then calls the provider once through
+ * `ctx.sideEffect`, and records the outcome on the row.
+ *
+ * @example
+ * router.register(createSendWhatsAppPlugin()); // sandbox provider
+ */
+export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext<Input>) => WhatsAppProvider } = {}): ActionPlugin {
+  const providerFor = options.provider ?? ((ctx: StepContext<Input>) => createSandboxProvider((work) => ctx.db(work)));
+  return {
+    action: 'send_whatsapp',
+    description: 'Sends a WhatsApp message to a contact (never to one who opted out).',
+    payload: ZSendWhatsApp,
+    flows: [
+      defineFlow<Input>({
+        name: 'action:send_whatsapp',
+        version: '1',
+        steps: [
+          {
+            name: 'record',
+            // A refusal is final; retrying would only refuse again.
+            retry: { maxAttempts: 1 },
+            run: async (ctx) => {
+              const { payload } = ctx.input;
+              const idempotencyKey = `${ctx.runId}:send`;
+              const outboundId = await ctx.db(async (tx) => {
+                const [existing] = await tx.select({ id: outboundMessages.id }).from(outboundMessages).where(eq(outboundMessages.idempotencyKey, idempotencyKey));
+                if (existing) return existing.id;
+                const contact = await findContact(tx, payload.contact_id);
+                if (!contact) throw new OutboundRefusedError(`contact ${payload.contact_id} does not exist`);
+                if (payload.deal_id) {
+                  const [deal] = await tx.select({ contactId: deals.contactId, stage: deals.stage }).from(deals).where(eq(deals.id, payload.deal_id));
+                  if (!deal || deal.contactId !== contact.id) throw new OutboundRefusedError(`deal ${payload.deal_id} does not exist for contact ${contact.id}`);
+                  if (payload.stage && deal.stage !== payload.stage) throw new OutboundRefusedError(`deal ${payload.deal_id} is in stage ${deal.stage}, not ${payload.stage} as approved`);
+                }
+                if (await contactHasOptedOut(tx, contact.id)) throw new OutboundRefusedError(`contact ${contact.id} has opted out: nothing is sent to them`);
+                const language = payload.language ?? (contact.preferredLanguage as 'ar' | 'en');
+                let body = payload.text;
+                if (body === undefined) {
+                  const template = REPLY_TEMPLATES.find((t) => t.id === payload.template_id);
+                  if (!template) throw new OutboundRefusedError(`template ${payload.template_id} does not exist`);
+                  body = renderTemplate(template, { name: contact.name ?? undefined });
+                }
+                const [row] = await tx
+                  .insert(outboundMessages)
+                  .values({
+                    contactId: contact.id,
+                    dealId: payload.deal_id ?? null,
+                    toE164: contact.phoneE164,
+                    body,
+                    templateId: payload.template_id ?? null,
+                    language,
+                    idempotencyKey,
+                    flowRunId: ctx.runId,
+                  })
+                  .returning({ id: outboundMessages.id });
+                if (!row) throw new Error('outbound insert returned nothing');
+                return row.id;
+              });
+              return { state: { outbound_id: outboundId } };
+            },
+            compensate: async (ctx) => {
+              const outboundId = ctx.state.outbound_id as string | undefined;
+              if (!outboundId) return;
+              await ctx.db((tx) =>
+                tx
+                  .update(outboundMessages)
+                  .set({ status: 'cancelled', cancelledAt: sql`now()`, cancelReason: `flow run ${ctx.runId} failed; compensated` })
+                  .where(and(eq(outboundMessages.id, outboundId), eq(outboundMessages.status, 'queued'))),
+              );
+            },
+          },
+          {
+            name: 'send',
+            run: async (ctx) => {
+              const outboundId = ctx.state.outbound_id as string;
+              // Opt-out is checked again at send time: the contact may have opted out while queued.
+              const row = await ctx.db(async (tx) => {
+                const [current] = await tx.select().from(outboundMessages).where(eq(outboundMessages.id, outboundId));
+                if (!current) throw new Error(`outbound message ${outboundId} vanished`);
+                if (current.status === 'queued' && (await contactHasOptedOut(tx, current.contactId))) {
+                  await cancelQueuedOutbound({ tx, contactId: current.contactId, reason: OPTED_OUT_REASON });
+                  return { ...current, status: 'cancelled', cancelReason: OPTED_OUT_REASON };
+                }
+                return current;
+              });
+              if (row.status === 'cancelled') return { output: { outbound_id: row.id, status: 'cancelled', reason: row.cancelReason } };
+              if (row.status === 'sent') return { output: { outbound_id: row.id, status: 'sent', external_id: row.externalId } };
+              if (row.status === 'failed') throw new Error(`outbound message ${row.id} failed: ${row.error}`);
+
+              const provider = providerFor(ctx);
+              const result = await ctx.sideEffect('provider', async (idempotencyKey) => {
+                const sent = await provider.send({ to: row.toE164, text: row.body, idempotencyKey, outboundId: row.id });
+                // Not recorded as done, so the retry calls again under the same key.
+                if (sent.kind === 'transient') throw new Error(`provider ${provider.name}: transient failure: ${sent.reason}`);
+                return sent;
+              });
+              return ctx.db(async (tx) => {
+                if (result.kind === 'accepted') {
+                  await tx
+                    .update(outboundMessages)
+                    .set({ status: 'sent', provider: provider.name, externalId: result.externalId, sentAt: sql`coalesce(${outboundMessages.sentAt}, now())` })
+                    .where(and(eq(outboundMessages.id, row.id), inArray(outboundMessages.status, ['queued', 'sent'])));
+                  return { output: { outbound_id: row.id, status: 'sent', external_id: result.externalId } };
+                }
+                // A cancellation that won the race with the send is not a failure.
+                const [now] = await tx.select({ status: outboundMessages.status, cancelReason: outboundMessages.cancelReason }).from(outboundMessages).where(eq(outboundMessages.id, row.id));
+                if (now?.status === 'cancelled') return { output: { outbound_id: row.id, status: 'cancelled', reason: now.cancelReason } };
+                await tx
+                  .update(outboundMessages)
+                  .set({ status: 'failed', provider: provider.name, error: result.reason })
+                  .where(and(eq(outboundMessages.id, row.id), eq(outboundMessages.status, 'queued')));
+                throw new Error(`provider ${provider.name} refused the message for good: ${result.reason}`);
+              });
+            },
+            noCompensation: { reason: 'a sent WhatsApp message cannot be unsent', escalate: true },
+          },
+        ],
+      }),
+    ],
+  };
+}
