@@ -51,6 +51,8 @@ export const PERMISSIONS = {
   'intents:classify': ['admin', 'sales_manager', 'sales_rep', 'system'],
   /** Ask the lifecycle what to do with an event (POST /os/process: decides, changes nothing). */
   'os:process': ['admin', 'sales_manager', 'sales_rep', 'system'],
+  /** Process an event and act on it (POST /os/process-and-act: records, moves the deal, replies or drafts). */
+  'os:act': ['admin', 'sales_manager', 'sales_rep', 'system'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   date,
+  doublePrecision,
   foreignKey,
   index,
   integer,
@@ -475,5 +476,64 @@ export const outboundMessages = pgTable(
     check('outbound_messages__language__check', sql`${t.language} IN ('ar', 'en')`),
     check('outbound_messages__to_e164__check', sql`${t.toE164} ~ '^\\+[1-9][0-9]{6,14}$'`),
     index('outbound_messages__tenant_contact_status_idx').on(t.tenantId, t.contactId, t.status),
+  ],
+);
+
+/**
+ * Every inbound message that /os/process-and-act handled: what was said, what it was
+ * classified as, and on which contact and deal. Written in the same transaction as the deal
+ * transition it caused.
+ */
+export const inboundMessages = pgTable(
+  'inbound_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    contactId: uuid('contact_id').notNull(),
+    dealId: uuid('deal_id'),
+    channel: text('channel').notNull().default('whatsapp'),
+    text: text('text').notNull(),
+    intent: text('intent'),
+    confidence: doublePrecision('confidence'),
+    language: text('language'),
+    receivedAt: at('received_at').notNull().defaultNow(),
+    correlationId: text('correlation_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'inbound_messages__tenant_id__fk' }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id], name: 'inbound_messages__contact_id__fk' }),
+    foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'inbound_messages__deal_id__fk' }),
+    check('inbound_messages__channel__check', sql`${t.channel} IN ('whatsapp')`),
+    index('inbound_messages__tenant_contact_idx').on(t.tenantId, t.contactId, t.id.desc()),
+  ],
+);
+
+/**
+ * A reply waiting for a human: written by /os/process-and-act when the decision (or the
+ * gateway) says a person must approve it, or when it is scheduled for the next business
+ * opening (no durable timer yet: the draft says so in its reason).
+ */
+export const drafts = pgTable(
+  'drafts',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    contactId: uuid('contact_id').notNull(),
+    dealId: uuid('deal_id'),
+    text: text('text'),
+    templateId: text('template_id'),
+    language: text('language').notNull().default('ar'),
+    reason: text('reason').notNull(),
+    status: text('status').notNull().default('pending'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'drafts__tenant_id__fk' }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id], name: 'drafts__contact_id__fk' }),
+    foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'drafts__deal_id__fk' }),
+    check('drafts__status__check', sql`${t.status} IN ('pending', 'approved', 'discarded')`),
+    check('drafts__language__check', sql`${t.language} IN ('ar', 'en')`),
+    index('drafts__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
   ],
 );

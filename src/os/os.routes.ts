@@ -1,12 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { dealScopeFor } from '../deals/deal-scope.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, jsonBody, jsonResponse } from '../server/router.ts';
+import type { ExecuteDeps } from '../gateway/execute-action.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
 import { describeStages } from './describe-stages.ts';
-import { ZProcessRequest, ZProcessResponse, ZStagesResponse } from './os.schemas.ts';
+import { ZProcessAndActResponse, ZProcessRequest, ZProcessResponse, ZStagesResponse } from './os.schemas.ts';
+import { processAndAct } from './process-and-act.ts';
 import { processEvent } from './process-event.ts';
 
-export function osRoutes() {
+export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
   const router = createRouter();
 
   router.openapi(
@@ -40,6 +42,39 @@ export function osRoutes() {
     async (c) =>
       c.json(
         await processEvent({ tx: c.var.tx, input: c.req.valid('json'), scope: dealScopeFor(c.var.auth, 'deals:read'), correlationId: c.var.correlationId }),
+        200,
+      ),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/os/process-and-act',
+      tags: ['OS'],
+      summary: 'Process an event and act on it: record it, move the deal, then send the reply through the gateway or draft it',
+      description:
+        'Decides exactly as POST /os/process, then in one transaction: the contact (created when the phone is new), the deal ' +
+        "(the given one, the contact's newest open deal, or a new one at new_lead), the inbound message, the guarded stage " +
+        'transition (opt-out also cancels queued outbound), and the reply: mode auto → send_whatsapp through the gateway (a draft ' +
+        'when no standing approval fits), draft or scheduled → a draft, blocked → nothing. Send an Idempotency-Key: a retry ' +
+        'replays the first response and does nothing twice.',
+      security: BEARER,
+      middleware: [requirePermission('os:act')] as const,
+      request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZProcessRequest) },
+      responses: { 200: jsonResponse(ZProcessAndActResponse, 'The decision and what was done'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) =>
+      c.json(
+        await processAndAct({
+          tx: c.var.tx,
+          tenantId: c.var.auth.tenantId,
+          input: c.req.valid('json'),
+          scope: dealScopeFor(c.var.auth, 'deals:write'),
+          actor: c.var.auth.sub,
+          correlationId: c.var.correlationId,
+          idempotencyKey: c.req.header('idempotency-key'),
+          deps: { ...deps, logger: c.var.logger },
+        }),
         200,
       ),
   );

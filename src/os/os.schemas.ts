@@ -83,3 +83,19 @@ export const ZStageDescription = z
 
 export const ZStagesResponse = z.object({ data: z.array(ZStageDescription) }).openapi('Stages');
 export type TStagesResponse = z.infer<typeof ZStagesResponse>;
+
+export const ZProcessAndActResponse = ZProcessResponse.extend({
+  done: z
+    .object({
+      inbound_message_id: z.uuid().nullable().openapi({ description: 'The recorded inbound message; null for events that are not messages' }),
+      contact_id: z.uuid(),
+      deal_id: z.uuid(),
+      activity_ids: z.array(z.uuid()).openapi({ description: 'Timeline entries this request wrote (deal_created, stage_changed)' }),
+      decision_id: z.uuid().nullable().openapi({ description: 'The gateway decision for the reply, when one was sent through it' }),
+      flow_run_id: z.uuid().nullable().openapi({ description: 'The send_whatsapp flow run, when the gateway accepted the reply' }),
+      draft_id: z.uuid().nullable().openapi({ description: 'The draft written for a human, when the reply was not sent' }),
+      cancelled_outbound_ids: z.array(z.uuid()).openapi({ description: 'Queued outbound messages cancelled by an opt-out' }),
+    })
+    .openapi({ description: 'What was done, all in one transaction' }),
+}).openapi('ProcessAndActResponse');
+export type TProcessAndActResponse = z.infer<typeof ZProcessAndActResponse>;

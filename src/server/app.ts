@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', approvalsRoutes({ masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', flowsRoutes({ registry: deps.fabric.router.registry }));
   app.route('/api/v1', intentsRoutes());
-  app.route('/api/v1', osRoutes());
+  app.route('/api/v1', osRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

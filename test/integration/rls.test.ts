@@ -57,6 +57,16 @@ beforeAll(async () => {
        VALUES (gen_random_uuid(), $1, $2, $3, $4, 'rls probe', $5 || ':send', $5::uuid)`,
       [tenant.id, contact.json.id, deal.json.id, contact.json.phone, run.json.flow_run_id],
     );
+    await t.superuser.query(`INSERT INTO inbound_messages (tenant_id, contact_id, deal_id, text, intent) VALUES ($1, $2, $3, 'rls probe', 'unknown')`, [
+      tenant.id,
+      contact.json.id,
+      deal.json.id,
+    ]);
+    await t.superuser.query(`INSERT INTO drafts (tenant_id, contact_id, deal_id, text, reason) VALUES ($1, $2, $3, 'rls probe', 'rls probe')`, [
+      tenant.id,
+      contact.json.id,
+      deal.json.id,
+    ]);
   }
   await t.superuser.query(`INSERT INTO canary_rollouts (subject, version, percentage) VALUES ('policy', 'v2', 0)`);
   const result = await t.superuser.query<{ relname: string }>(

@@ -1,0 +1,169 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { createContact } from '../contacts/create-contact.ts';
+import { findContact, selectContacts } from '../contacts/contacts.store.ts';
+import { activities, deals, drafts, inboundMessages } from '../db/schema.ts';
+import { createDeal } from '../deals/create-deal.ts';
+import type { DealScope } from '../deals/deals.store.ts';
+import { transitionDealStage } from '../deals/transition-deal-stage.ts';
+import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
+import { AppError } from '../server/app-error.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+import { cancelQueuedOutbound } from '../whatsapp/outbound.ts';
+import { OPTED_OUT_REASON } from '../whatsapp/send-whatsapp.plugin.ts';
+import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';
+import { processEvent } from './process-event.ts';
+
+export interface ProcessAndActOptions {
+  tx: TenantTx;
+  tenantId: string;
+  input: TProcessRequest;
+  /** Which deals the caller may write (a sales_rep: their own). */
+  scope: DealScope;
+  actor: string;
+  correlationId: string;
+  /** The request's Idempotency-Key, passed on (prefixed) to the gateway. */
+  idempotencyKey?: string | undefined;
+  deps: ExecuteDeps;
+  now?: Date;
+}
+
+/**
+ * /os/process-and-act: decides exactly as /os/process does, then carries the decision out in
+ * the caller's tenant transaction, so either all of it happens or none of it:
+ * 1. the contact (created when the phone is new, E.164) and the deal (the given one, else the
+ *    contact's newest open deal, else a new one at new_lead);
+ * 2. the inbound message, for inbound_message events;
+ * 3. the stage change through the guarded transition (which writes the activity); opt-out
+ *    also cancels every queued outbound message of the contact;
+ * 4. the reply: `auto` → send_whatsapp through the gateway (the standing approval is checked
+ *    there; when it does not fit, a draft instead); `draft` → a draft; `scheduled` → a draft
+ *    that says when it was meant to go (no durable timer yet); `blocked` → nothing.
+ *
+ * The send's payload carries the deal's NEW stage (after the transition): the flow's record
+ * step re-checks the deal is still in the approved stage when it runs after the commit, and
+ * the standing approval's stage condition is about the stage the reply is sent in.
+ */
+export async function processAndAct(options: ProcessAndActOptions): Promise<TProcessAndActResponse> {
+  const { tx, tenantId, input, scope, actor, correlationId, deps } = options;
+  const now = options.now ?? (input.event.at ? new Date(input.event.at) : new Date());
+  const decided = await processEvent({ tx, input, scope, correlationId, now });
+
+  // 1. The contact and the deal.
+  let contact = decided.contact_id ? await findContact(tx, decided.contact_id) : undefined;
+  if (!contact && input.contact) {
+    const preferred = decided.reply?.language ?? (decided.classification?.language === 'en' ? 'en' : 'ar');
+    const created = await createContact({ tx, input: { phone: input.contact.phone, name: input.contact.name, preferred_language: preferred } });
+    contact = await findContact(tx, created.id);
+  }
+  if (!contact) throw new AppError('not_found', 'The contact does not exist');
+  const contactId = contact.id;
+
+  let dealId = decided.deal_id;
+  if (!dealId && decided.stage.from === 'opted_out') {
+    // An opted-out contact with no open deal: the opt-out deal carries the record, no new deal is opened.
+    const [optedOut] = await tx.select({ id: deals.id }).from(deals).where(and(eq(deals.contactId, contactId), eq(deals.stage, 'opted_out'))).orderBy(desc(deals.id)).limit(1);
+    dealId = optedOut?.id ?? null;
+  }
+  if (!dealId) {
+    const title = contact.name ? `${contact.name}${contact.company ? ` — ${contact.company}` : ''}` : `WhatsApp lead ${contact.phoneE164}`;
+    const deal = await createDeal({ tx, input: { contact_id: contactId, title, value_halalas: 0 }, actor, scope, correlationId });
+    dealId = deal.id;
+  }
+
+  // 2. The inbound message.
+  let inboundMessageId: string | null = null;
+  if (input.event.type === 'inbound_message') {
+    const [row] = await tx
+      .insert(inboundMessages)
+      .values({
+        contactId,
+        dealId,
+        text: input.event.text ?? '',
+        intent: decided.intent,
+        confidence: decided.classification?.confidence ?? null,
+        language: decided.classification?.language ?? null,
+        receivedAt: now,
+        correlationId,
+      })
+      .returning({ id: inboundMessages.id });
+    inboundMessageId = row?.id ?? null;
+  }
+
+  // 3. The stage change, and opt-out's cancellation in the same transaction.
+  if (decided.stage.to !== decided.stage.from) {
+    await transitionDealStage({
+      tx,
+      dealId,
+      input: { from: decided.stage.from, to: decided.stage.to, reason: decided.stage.reason },
+      actor,
+      scope,
+      correlationId,
+    });
+  }
+  const cancelledOutboundIds = decided.stage.to === 'opted_out' ? await cancelQueuedOutbound({ tx, contactId, reason: OPTED_OUT_REASON }) : [];
+
+  // 4. The reply.
+  let decisionId: string | null = null;
+  let flowRunId: string | null = null;
+  let draftId: string | null = null;
+  const addDraft = async (reason: string) => {
+    const [row] = await tx
+      .insert(drafts)
+      .values({
+        contactId,
+        dealId,
+        text: decided.reply?.text ?? null,
+        templateId: decided.reply?.template ?? null,
+        language: decided.reply?.language ?? (contact.preferredLanguage as 'ar' | 'en'),
+        reason,
+      })
+      .returning({ id: drafts.id });
+    return row?.id ?? null;
+  };
+  const send = decided.actions.find((action) => action.action === 'send_whatsapp');
+  if (send?.mode === 'auto' && decided.reply) {
+    const outcome = await executeAction({
+      tx,
+      tenantId,
+      request: {
+        actor,
+        action: 'send_whatsapp',
+        payload: { contact_id: contactId, deal_id: dealId, template_id: decided.reply.template, stage: decided.stage.to, language: decided.reply.language },
+        correlationId,
+        idempotencyKey: options.idempotencyKey ? `os:${options.idempotencyKey}` : undefined,
+      },
+      deps,
+    });
+    decisionId = outcome.decisionId;
+    flowRunId = outcome.flowRunId;
+    if (outcome.result !== 'accepted' && outcome.result !== 'forbidden') {
+      draftId = await addDraft(`the gateway answered ${outcome.result}: ${outcome.reason}; a human approves or edits the reply`);
+    }
+  } else if (send?.mode === 'auto' || send?.mode === 'draft') {
+    draftId = await addDraft(send.reason);
+  } else if (send?.mode === 'scheduled') {
+    draftId = await addDraft(
+      `scheduled for ${send.scheduled_for}: outside business hours; no durable timer sends it yet (future work), so a human sends or approves it`,
+    );
+  }
+
+  const activityIds = (
+    await tx.select({ id: activities.id }).from(activities).where(and(eq(activities.dealId, dealId), eq(activities.correlationId, correlationId))).orderBy(activities.id)
+  ).map((row) => row.id);
+
+  return {
+    ...decided,
+    contact_id: contactId,
+    deal_id: dealId,
+    done: {
+      inbound_message_id: inboundMessageId,
+      contact_id: contactId,
+      deal_id: dealId,
+      activity_ids: activityIds,
+      decision_id: decisionId,
+      flow_run_id: flowRunId,
+      draft_id: draftId,
+      cancelled_outbound_ids: cancelledOutboundIds,
+    },
+  };
+}
