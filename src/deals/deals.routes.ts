@@ -12,10 +12,13 @@ import {
   ZDeal,
   ZDealPage,
   ZListDealsQuery,
+  ZTimeline,
+  ZTimelineQuery,
   ZTransitionRequest,
   ZTransitionResponse,
   ZUpdateDealRequest,
 } from './deals.schemas.ts';
+import { getDealTimeline } from './deal-timeline.ts';
 import { getDeal } from './get-deal.ts';
 import { listDealActivities } from './list-deal-activities.ts';
 import { listDeals } from './list-deals.ts';
@@ -151,6 +154,28 @@ export function dealsRoutes() {
         200,
       );
     },
+  );
+
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/deals/{id}/timeline',
+      tags: ['Deals'],
+      summary: 'Everything that happened on a deal: activities, inbound and outbound messages, gateway decisions, oldest first',
+      description:
+        'Merged in chronological order (ties in write order); the newest `limit` entries (default 200, at most 500). Decisions are those ' +
+        "whose flow run's input payload names this deal (decisions that started no flow run are not linked to a deal).",
+      security: BEARER,
+      middleware: [requirePermission('deals:read')] as const,
+      request: { params: ZIdParam, query: ZTimelineQuery },
+      responses: { 200: jsonResponse(ZTimeline, 'The timeline'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) =>
+      c.json(
+        await getDealTimeline({ tx: c.var.tx, dealId: c.req.valid('param').id, scope: dealScopeFor(c.var.auth, 'deals:read'), limit: c.req.valid('query').limit }),
+        200,
+      ),
   );
 
   return router;

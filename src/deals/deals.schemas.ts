@@ -92,3 +92,68 @@ export type TListDealsQuery = z.infer<typeof ZListDealsQuery>;
 
 export const ZDealPage = z.object({ data: z.array(ZDeal), ...ZPageMeta }).openapi('DealPage');
 export const ZActivityPage = z.object({ data: z.array(ZActivity), ...ZPageMeta }).openapi('ActivityPage');
+
+const timelineBase = {
+  at: z.string().openapi({ format: 'date-time' }),
+  id: z.uuid(),
+};
+
+export const ZTimelineItem = z
+  .discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('activity'),
+      ...timelineBase,
+      type: z.string(),
+      actor: z.string(),
+      data: z.record(z.string(), z.unknown()),
+      correlation_id: z.string().nullable(),
+    }),
+    z.object({
+      kind: z.literal('inbound_message'),
+      ...timelineBase,
+      contact_id: z.uuid(),
+      channel: z.string(),
+      text: z.string(),
+      intent: z.string().nullable(),
+      confidence: z.number().nullable(),
+      language: z.string().nullable(),
+      correlation_id: z.string().nullable(),
+    }),
+    z.object({
+      kind: z.literal('outbound_message'),
+      ...timelineBase,
+      contact_id: z.uuid(),
+      channel: z.string(),
+      body: z.string(),
+      template_id: z.string().nullable(),
+      language: z.string(),
+      status: z.string(),
+      sent_at: z.string().nullable(),
+      flow_run_id: z.uuid().nullable(),
+    }),
+    z.object({
+      kind: z.literal('decision'),
+      ...timelineBase,
+      action: z.string(),
+      result: z.string(),
+      reason: z.string(),
+      policy_class: z.string(),
+      actor: z.string(),
+      flow_run_id: z.uuid().nullable(),
+      correlation_id: z.string().nullable(),
+    }),
+  ])
+  .openapi('TimelineItem');
+export type TTimelineItem = z.infer<typeof ZTimelineItem>;
+
+export const ZTimeline = z.object({ data: z.array(ZTimelineItem).openapi({ description: 'Oldest first' }) }).openapi('DealTimeline');
+
+export const ZTimelineQuery = z.object({
+  limit: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(500, 'must be at most 500')
+    .default(200)
+    .openapi({ param: { name: 'limit', in: 'query' }, example: 200, description: 'The newest entries to return (still listed oldest first)' }),
+});

@@ -4,7 +4,8 @@ import { dealScopeFor } from '../deals/deal-scope.ts';
 import type { ExecuteDeps } from '../gateway/execute-action.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
 import { describeStages } from './describe-stages.ts';
-import { ZProcessAndActResponse, ZProcessRequest, ZProcessResponse, ZStagesResponse } from './os.schemas.ts';
+import { bulkProcess } from './bulk-process.ts';
+import { ZBulkProcessRequest, ZBulkProcessResponse, ZProcessAndActResponse, ZProcessRequest, ZProcessResponse, ZStagesResponse } from './os.schemas.ts';
 import { processAndAct } from './process-and-act.ts';
 import { processEvent } from './process-event.ts';
 
@@ -42,6 +43,35 @@ export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
     async (c) =>
       c.json(
         await processEvent({ tx: c.var.tx, input: c.req.valid('json'), scope: dealScopeFor(c.var.auth, 'deals:read'), correlationId: c.var.correlationId }),
+        200,
+      ),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/os/bulk-process',
+      tags: ['OS'],
+      summary: 'POST /os/process for up to 500 events at once; each gets its own result or its own problem; changes nothing',
+      description:
+        'Only the envelope is validated as a whole (1..500 events). Each event is validated and decided on its own, in order: ' +
+        'the answer holds one entry per event, `{index, ok: true, result}` with the /os/process response or `{index, ok: false, problem}` ' +
+        'with an RFC 9457 problem (validation_failed naming the fields relative to the event, not_found, or internal). ' +
+        'One bad event does not fail the others. Nothing is written or sent.',
+      security: BEARER,
+      middleware: [requirePermission('os:process')] as const,
+      request: { body: jsonBody(ZBulkProcessRequest) },
+      responses: { 200: jsonResponse(ZBulkProcessResponse, 'One result or problem per event, in order'), ...COMMON_ERROR_RESPONSES },
+    }),
+    async (c) =>
+      c.json(
+        await bulkProcess({
+          tx: c.var.tx,
+          events: c.req.valid('json').events,
+          scope: dealScopeFor(c.var.auth, 'deals:read'),
+          correlationId: c.var.correlationId,
+          logger: c.var.logger,
+        }),
         200,
       ),
   );

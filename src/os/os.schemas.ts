@@ -3,6 +3,7 @@ import { ZName, ZPhone } from '../contacts/contacts.schemas.ts';
 import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
 import { LIFECYCLE_EVENT_VALUES, TEMPLATE_LANGUAGES } from '../deals/lifecycle.ts';
 import { INTENT_VALUES } from '../intents/intents.ts';
+import type { ProblemBody } from '../server/problem.ts';
 import { ACTION_MODES } from './decide.ts';
 
 const ZStage = z.enum(DEAL_STAGE_VALUES);
@@ -99,3 +100,39 @@ export const ZProcessAndActResponse = ZProcessResponse.extend({
     .openapi({ description: 'What was done, all in one transaction' }),
 }).openapi('ProcessAndActResponse');
 export type TProcessAndActResponse = z.infer<typeof ZProcessAndActResponse>;
+
+export const BULK_PROCESS_MAX_EVENTS = 500;
+
+export const ZBulkProcessRequest = z
+  .strictObject({
+    events: z
+      .array(z.unknown().openapi({ description: 'A ProcessRequest (the body of POST /os/process), validated on its own' }))
+      .min(1, 'must hold at least 1 event')
+      .max(BULK_PROCESS_MAX_EVENTS, `must hold at most ${BULK_PROCESS_MAX_EVENTS} events`),
+  })
+  .openapi('BulkProcessRequest', {
+    example: { events: [{ contact: { phone: '0551234567' }, event: { type: 'inbound_message', text: 'كم السعر؟' } }] },
+  });
+
+const ZItemProblem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    correlation_id: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().openapi({ description: "Bad fields, named relative to the event" }),
+  })
+  .passthrough()
+  .openapi('BulkProcessItemProblem');
+
+export const ZBulkProcessResult = z.union([
+  z.object({ index: z.number().int(), ok: z.literal(true), result: ZProcessResponse }),
+  z.object({ index: z.number().int(), ok: z.literal(false), problem: ZItemProblem }),
+]);
+export type TBulkProcessResult =
+  | { index: number; ok: true; result: TProcessResponse }
+  | { index: number; ok: false; problem: ProblemBody };
+
+export const ZBulkProcessResponse = z.object({ results: z.array(ZBulkProcessResult) }).openapi('BulkProcessResponse');

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
+import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
+
+let t: TestApp;
+let tenant: TestTenant;
+let worker: FlowWorker;
+let admin: string;
+
+/** Sunday 2026-01-11 10:00 Asia/Riyadh: inside business hours, so the reply goes out automatically. */
+const SUNDAY_10_RIYADH = '2026-01-11T07:00:00Z';
+const EARLY_STAGES = ['new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done'];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  tenant = await t.createTestTenant('timeline');
+  admin = await tenant.token('admin');
+  const manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
+  const grant = await t.request('POST', '/api/v1/standing-approvals', {
+    token: manager,
+    body: { action: 'send_whatsapp', conditions: { stages: EARLY_STAGES, template_only: true }, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+  });
+  expect(grant.status, grant.text).toBe(201);
+  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 100 });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await t?.close();
+});
+
+async function runStatus(runId: string, want: string[]) {
+  for (let i = 0; i < 300; i++) {
+    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token: admin });
+    if (want.includes(run.json.status)) return run.json;
+    await sleep(25);
+  }
+  throw new Error(`run ${runId} never reached ${want.join('|')}`);
+}
+
+describe('GET /api/v1/deals/{id}/timeline', () => {
+  it('after process-and-act on a new phone: inbound message, stage change, decision, outbound message, in order', async () => {
+    const acted = await t.request('POST', '/api/v1/os/process-and-act', {
+      token: admin,
+      body: { contact: { phone: '0553330001', name: 'عبدالله' }, event: { type: 'inbound_message', text: 'السلام عليكم ابغى اعرف الاسعار', at: SUNDAY_10_RIYADH } },
+    });
+    expect(acted.status, acted.text).toBe(200);
+    const { done } = acted.json;
+    expect(done.flow_run_id).not.toBeNull();
+    expect((await runStatus(done.flow_run_id, ['completed', 'failed'])).status).toBe('completed');
+
+    const response = await t.request('GET', `/api/v1/deals/${done.deal_id}/timeline`, { token: admin });
+    expect(response.status, response.text).toBe(200);
+    const items: { kind: string; at: string; id: string; type?: string }[] = response.json.data;
+    expect(items.map((i) => (i.kind === 'activity' ? `activity:${i.type}` : i.kind))).toEqual([
+      'inbound_message',
+      'activity:deal_created',
+      'activity:stage_changed',
+      'decision',
+      'outbound_message',
+    ]);
+    const byKind = Object.fromEntries(items.map((i) => [i.kind === 'activity' ? i.type : i.kind, i]));
+    expect(byKind.inbound_message).toMatchObject({ id: done.inbound_message_id, at: '2026-01-11T07:00:00.000Z', intent: 'price_inquiry' });
+    expect(byKind.stage_changed).toMatchObject({ data: expect.objectContaining({ from: 'new_lead', to: 'qualifying' }) });
+    expect(byKind.decision).toMatchObject({ id: done.decision_id, action: 'send_whatsapp', result: 'accepted', flow_run_id: done.flow_run_id });
+    expect(byKind.outbound_message).toMatchObject({ status: 'sent', template_id: acted.json.reply.template, flow_run_id: done.flow_run_id });
+    const times = items.map((i) => i.at);
+    expect([...times].sort()).toEqual(times);
+
+    // limit keeps the newest entries, still oldest first.
+    const last2 = await t.request('GET', `/api/v1/deals/${done.deal_id}/timeline?limit=2`, { token: admin });
+    expect(last2.json.data.map((i: { kind: string }) => i.kind)).toEqual(['decision', 'outbound_message']);
+    expect((await t.request('GET', `/api/v1/deals/${done.deal_id}/timeline?limit=0`, { token: admin })).status).toBe(422);
+  });
+
+  it("another tenant's deal, or another rep's, is 404", async () => {
+    const acted = await t.request('POST', '/api/v1/os/process-and-act', {
+      token: admin,
+      body: { contact: { phone: '0553330002' }, event: { type: 'inbound_message', text: 'hello', at: SUNDAY_10_RIYADH } },
+    });
+    expect(acted.status, acted.text).toBe(200);
+    const dealId = acted.json.done.deal_id;
+    const other = await t.createTestTenant('timeline-other');
+    expect((await t.request('GET', `/api/v1/deals/${dealId}/timeline`, { token: await other.token('admin') })).status).toBe(404);
+    const rep = await tenant.token('sales_rep', await tenant.addUser(['sales_rep']));
+    expect((await t.request('GET', `/api/v1/deals/${dealId}/timeline`, { token: rep })).status).toBe(404);
+    expect((await t.request('GET', `/api/v1/deals/0193a6f2-9d7e-7c1a-8a7e-3b5c0f1d2e4f/timeline`, { token: admin })).status).toBe(404);
+  });
+});
