@@ -53,6 +53,12 @@ export const PERMISSIONS = {
   'os:process': ['admin', 'sales_manager', 'sales_rep', 'system'],
   /** Process an event and act on it (POST /os/process-and-act: records, moves the deal, replies or drafts). */
   'os:act': ['admin', 'sales_manager', 'sales_rep', 'system'],
+  /** See reply drafts (a sales_rep only those of deals they own). */
+  'drafts:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer'],
+  /** Edit a pending draft's text (a sales_rep only on deals they own). */
+  'drafts:edit': ['admin', 'sales_manager', 'sales_rep'],
+  /** Approve (send through the gateway) or reject a draft. */
+  'drafts:decide': ['admin', 'sales_manager'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

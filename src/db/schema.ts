@@ -526,6 +526,15 @@ export const drafts = pgTable(
     language: text('language').notNull().default('ar'),
     reason: text('reason').notNull(),
     status: text('status').notNull().default('pending'),
+    /** Bumped on every text edit: an approval is always for the version it saw. */
+    version: integer('version').notNull().default(1),
+    lastEditedBy: text('last_edited_by'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decisionReason: text('decision_reason'),
+    /** Set when approved: the gateway decision and the send flow run. */
+    decisionId: uuid('decision_id'),
+    flowRunId: uuid('flow_run_id'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -10,6 +10,7 @@ import { flowsRoutes } from '../flows/flows.routes.ts';
 import { gatewayRoutes } from '../gateway/gateway.routes.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
+import { draftsRoutes } from '../drafts/drafts.routes.ts';
 import { idempotency } from '../idempotency/idempotency.middleware.ts';
 import { intentsRoutes } from '../intents/intents.routes.ts';
 import { osRoutes } from '../os/os.routes.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', approvalsRoutes({ masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', flowsRoutes({ registry: deps.fabric.router.registry }));
   app.route('/api/v1', intentsRoutes());
+  app.route('/api/v1', draftsRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', osRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
