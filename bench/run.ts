@@ -22,6 +22,10 @@ import { readFileSync } from 'node:fs';
  *
  *   6. flow_3step (per concurrency)               — a 3-step Dealix durable flow vs DBOS Transact
  *   7. flow_3step_vs_raw_insert (per concurrency) — the same runs vs single-row INSERTs (informational)
+ *
+ * With `os` (bench/os.ts): intent_classifier (in-process, first) and os_process (on the Dealix
+ * child) after the server lines; os_process_and_act (on the Dealix child, measured before it
+ * stops) printed last, against the DBOS and raw-insert figures of the flow part at concurrency 16.
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,6 +37,17 @@ import pg from 'pg';
 import { uuidv7 } from '../src/db/uuid-v7.ts';
 import { dealRowTypes, toDealJson, type DealRow } from './deal-json.ts';
 import { runHttpLoad, runQueryLoad, runTransactionLoad, type LoadResult } from './load.ts';
+import {
+  ACT_CONCURRENCY,
+  ACT_DURATION_S,
+  ACT_WARMUP_S,
+  benchClassifier,
+  flowBaselines,
+  PROCESS_TEXT,
+  processAndActFigure,
+  processFigure,
+  runProcessAndActLoad,
+} from './os.ts';
 import {
   Cleanup,
   freePort,
@@ -73,7 +88,7 @@ const START_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.m
 const DEALIX_NODE_ARGS =
   process.env.BENCH_DEALIX_NODE_ARGS === undefined ? START_FLAGS : process.env.BENCH_DEALIX_NODE_ARGS.split(/\s+/).filter(Boolean);
 /** Which figures to run: "list,create,rss,flows" (all, the default) or a subset. */
-const KNOWN_FIGURES = ['list', 'create', 'rss', 'flows'];
+const KNOWN_FIGURES = ['list', 'create', 'rss', 'os', 'flows'];
 const ONLY = new Set((process.env.BENCH_ONLY || KNOWN_FIGURES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 
 const TARGET_LIST_RATIO = 0.4;
@@ -100,14 +115,19 @@ interface CpuProbe {
 }
 
 /** Warm-up (discarded), then the measured run, with a CPU-per-operation breakdown on stderr. */
-async function measure(name: string, run: (durationS: number) => Promise<LoadResult>, probe: CpuProbe): Promise<LoadResult> {
-  log(`${name}: warming up for ${WARMUP_S} s`);
-  const warm = await run(WARMUP_S);
+async function measure(
+  name: string,
+  run: (durationS: number) => Promise<LoadResult>,
+  probe: CpuProbe,
+  timing: { warmupS: number; durationS: number } = { warmupS: WARMUP_S, durationS: DURATION_S },
+): Promise<LoadResult> {
+  log(`${name}: warming up for ${timing.warmupS} s`);
+  const warm = await run(timing.warmupS);
   assertClean(`${name} (warm-up)`, warm);
-  log(`${name}: measuring for ${DURATION_S} s`);
+  log(`${name}: measuring for ${timing.durationS} s`);
   const postmaster = probe.pgDataDir ? postmasterPidOf(probe.pgDataDir) : undefined;
   const before = await sampleCpu(probe.serverPid, postmaster);
-  const result = await run(DURATION_S);
+  const result = await run(timing.durationS);
   const after = await sampleCpu(probe.serverPid, postmaster);
   log(describe(name, result));
   const perOp = (key: keyof CpuSample) => (((after[key] - before[key]) * 1000) / Math.max(1, result.ok)).toFixed(3);
@@ -444,8 +464,60 @@ async function countIdempotencyKeys(pool: pg.Pool, tenantId: string): Promise<nu
   return result.rows[0]?.n ?? 0;
 }
 
+/**
+ * The OS figures' HTTP runs against the Dealix child: /os/process vs bare Hono (measured again
+ * here, the same way: same connections, warm-up and duration), then /os/process-and-act at 16
+ * clients. Returns the os_process line and the process-and-act result (its line needs the
+ * flow bench's baselines, which run after this server is stopped).
+ */
+async function benchOsServer(dealix: Dealix, cleanup: Cleanup): Promise<{ processLine: Record<string, unknown>; act: LoadResult }> {
+  const contacts = await api<{ data: Array<{ id: string }> }>(dealix, 'GET', '/api/v1/contacts?limit=1');
+  const contactId = contacts.data[0]?.id;
+  if (!contactId) throw new Error('the demo tenant has no contact');
+  const body = JSON.stringify({ contact_id: contactId, event: { type: 'inbound_message', text: PROCESS_TEXT } });
+  const sample = await api<{ intent?: { intent?: string } }>(dealix, 'POST', '/api/v1/os/process', JSON.parse(body));
+  log(`os/process sample answer: ${JSON.stringify(sample).slice(0, 300)}`);
+
+  const bare = await startBareHono(cleanup);
+  const bareResult = await measure('bare hono GET / (for os/process)', (durationS) =>
+    runHttpLoad({ url: `${bare.baseUrl}/`, connections: CONNECTIONS, durationS }),
+    { serverPid: bare.child.pid },
+  );
+  await stopChild(bare.child, 10_000);
+  const processResult = await measure('dealix POST /api/v1/os/process', (durationS) =>
+    runHttpLoad({
+      url: `${dealix.baseUrl}/api/v1/os/process`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${dealix.token}`, 'content-type': 'application/json' },
+      body,
+      connections: CONNECTIONS,
+      durationS,
+    }),
+    dealixProbe(dealix),
+  );
+
+  const superuser = new pg.Pool({ connectionString: await superuserUrl(dealix), max: 1, application_name: 'dealix-bench-os-check' });
+  superuser.on('error', () => undefined);
+  cleanup.add('close the os check pool', () => superuser.end());
+  const countLeads = async () =>
+    (await superuser.query<{ n: number }>("SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1 AND phone_e164 LIKE '+96658%'", [dealix.tenantId])).rows[0]?.n ?? 0;
+  const leadsBefore = await countLeads();
+  let acted = 0;
+  const act = await measure(`dealix POST /api/v1/os/process-and-act (${ACT_CONCURRENCY} clients, new contact each)`, async (durationS) => {
+    const result = await runProcessAndActLoad(dealix.baseUrl, dealix.token, durationS);
+    acted += result.ok;
+    return result;
+  }, dealixProbe(dealix), { warmupS: ACT_WARMUP_S, durationS: ACT_DURATION_S });
+  // Every 2xx must have committed a new contact (autocannon may drop a few in flight at a run's end,
+  // which the server still commits: more contacts than 2xx answers is fine, fewer is not).
+  const leadsAdded = (await countLeads()) - leadsBefore;
+  if (leadsAdded < acted) throw new Error(`expected at least ${acted} new contacts from process-and-act, found ${leadsAdded}`);
+  log(`checked: ${leadsAdded} new contacts committed for ${acted} counted process-and-act events`);
+  return { processLine: processFigure(processResult, bareResult, CONNECTIONS, DURATION_S), act };
+}
+
 /** The server figures: Dealix as a child process, its idle RSS, the list and create runs. */
-async function benchServer(cleanup: Cleanup): Promise<void> {
+async function benchServer(cleanup: Cleanup): Promise<{ processLine: Record<string, unknown>; act: LoadResult } | undefined> {
   const dealix = await startDealix(cleanup);
 
   log(`letting the server idle for ${IDLE_S} s before reading its RSS`);
@@ -457,6 +529,7 @@ async function benchServer(cleanup: Cleanup): Promise<void> {
   const extras: Extras = [];
   if (ONLY.has('list')) await benchList(dealix, cleanup, extras);
   if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup, extras);
+  const osFigures = ONLY.has('os') ? await benchOsServer(dealix, cleanup) : undefined;
 
   const afterLoadRssMb = await readRssMb(dealix.child.pid);
   if (ONLY.has('rss')) emit({
@@ -469,6 +542,7 @@ async function benchServer(cleanup: Cleanup): Promise<void> {
     rss_after_load_mb: round(afterLoadRssMb, 1),
   });
   for (const figure of extras) emit(figure);
+  return osFigures;
 }
 
 async function main(): Promise<void> {
@@ -493,13 +567,19 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   try {
-    if (ONLY.has('list') || ONLY.has('create') || ONLY.has('rss')) {
+    // In-process and single-threaded, before any child starts, so nothing shares its core.
+    const classifierLine = ONLY.has('os') ? benchClassifier() : undefined;
+    let osFigures: Awaited<ReturnType<typeof benchServer>>;
+    if (ONLY.has('list') || ONLY.has('create') || ONLY.has('rss') || ONLY.has('os')) {
       try {
-        await benchServer(serverCleanup);
+        osFigures = await benchServer(serverCleanup);
       } finally {
         await serverCleanup.run();
       }
     }
+    if (classifierLine) emit(classifierLine);
+    if (osFigures) emit(osFigures.processLine);
+    let flowLines: Array<Record<string, unknown>> | undefined;
     if (ONLY.has('flows')) {
       // Imported only when asked for: it loads DBOS Transact (a devDependency).
       const { benchFlows } = await import('./flows.ts');
@@ -510,7 +590,10 @@ async function main(): Promise<void> {
         await flowCleanup.run();
       }
       for (const figure of lines) emit(figure);
+      flowLines = lines;
     }
+    // Last: it needs the DBOS and raw-insert figures the flow bench measured in this run.
+    if (osFigures) emit(processAndActFigure(osFigures.act, flowBaselines(flowLines)));
   } finally {
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }

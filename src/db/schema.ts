@@ -463,6 +463,8 @@ export const outboundMessages = pgTable(
     error: text('error'),
     createdAt: createdAt(),
     sentAt: at('sent_at'),
+    /** The deal's stage when the send was made, read under the locks that order it against stage changes. */
+    sentInStage: text('sent_in_stage'),
     cancelledAt: at('cancelled_at'),
     cancelReason: text('cancel_reason'),
   },

@@ -27,6 +27,9 @@ export async function contactHasOptedOut(tx: TenantTx, contactId: string): Promi
  */
 export async function cancelQueuedOutbound(options: { tx: TenantTx; contactId: string; reason: string }): Promise<string[]> {
   const { tx, contactId, reason } = options;
+  // The contact row lock orders this against a send in progress (which holds it across the
+  // provider call): after this commits, no queued message of the contact can still go out.
+  await tx.execute(sql`SELECT 1 FROM contacts WHERE id = ${contactId} FOR UPDATE`);
   const cancelled = await tx
     .update(outboundMessages)
     .set({ status: 'cancelled', cancelledAt: sql`now()`, cancelReason: reason })

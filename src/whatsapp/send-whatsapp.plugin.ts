@@ -1,9 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { findContact } from '../contacts/contacts.store.ts';
-import { deals, outboundMessages } from '../db/schema.ts';
-import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
-import { REPLY_TEMPLATES, renderTemplate } from '../deals/lifecycle.ts';
+import { decisions, deals, outboundMessages } from '../db/schema.ts';
+import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
+import { LIFECYCLE, REPLY_TEMPLATES, renderTemplate } from '../deals/lifecycle.ts';
 import { defineFlow, type StepContext } from '../flows/flow-definition.ts';
 import type { ActionPlugin } from '../gateway/task-router.ts';
 import { cancelQueuedOutbound, contactHasOptedOut } from './outbound.ts';
@@ -114,42 +114,75 @@ export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext
             name: 'send',
             run: async (ctx) => {
               const outboundId = ctx.state.outbound_id as string;
-              // Opt-out is checked again at send time: the contact may have opted out while queued.
-              const row = await ctx.db(async (tx) => {
+              const decisionId = (ctx.input as { decision_id?: string }).decision_id;
+              const provider = providerFor(ctx);
+              // One transaction around the checks AND the call: it locks the deal (FOR SHARE) and
+              // then the contact (FOR UPDATE), the same order an opt-out or a stage change takes
+              // them, so neither can commit between our check and the provider call. Whatever
+              // commits first wins: either the message went out before the opt-out / stage change,
+              // or it is cancelled here. The price is that those changes wait for the provider call.
+              return ctx.db(async (tx) => {
                 const [current] = await tx.select().from(outboundMessages).where(eq(outboundMessages.id, outboundId));
                 if (!current) throw new Error(`outbound message ${outboundId} vanished`);
-                if (current.status === 'queued' && (await contactHasOptedOut(tx, current.contactId))) {
-                  await cancelQueuedOutbound({ tx, contactId: current.contactId, reason: OPTED_OUT_REASON });
-                  return { ...current, status: 'cancelled', cancelReason: OPTED_OUT_REASON };
+                if (current.dealId) await tx.execute(sql`SELECT 1 FROM deals WHERE id = ${current.dealId} FOR SHARE`);
+                await tx.execute(sql`SELECT 1 FROM contacts WHERE id = ${current.contactId} FOR UPDATE`);
+                const cancel = async (reason: string) => {
+                  await tx
+                    .update(outboundMessages)
+                    .set({ status: 'cancelled', cancelledAt: sql`now()`, cancelReason: reason })
+                    .where(and(eq(outboundMessages.id, current.id), eq(outboundMessages.status, 'queued')));
+                  return { output: { outbound_id: current.id, status: 'cancelled', reason } };
+                };
+                let sentInStage: string | null = null;
+                if (current.status === 'queued') {
+                  // Opt-out, checked again at send time: the contact may have opted out while queued.
+                  if (await contactHasOptedOut(tx, current.contactId)) {
+                    await cancelQueuedOutbound({ tx, contactId: current.contactId, reason: OPTED_OUT_REASON });
+                    return { output: { outbound_id: current.id, status: 'cancelled', reason: OPTED_OUT_REASON } };
+                  }
+                  // The stage, checked again too: a reply approved by a standing approval for an
+                  // early stage must not go out once the deal needs a human (or is closed).
+                  if (current.dealId) {
+                    const [deal] = await tx.select({ stage: deals.stage }).from(deals).where(eq(deals.id, current.dealId));
+                    sentInStage = deal?.stage ?? null;
+                    const stage = LIFECYCLE[(deal?.stage ?? 'new_lead') as DealStage];
+                    const [decision] = decisionId
+                      ? await tx.select({ standingApprovalId: decisions.standingApprovalId }).from(decisions).where(eq(decisions.id, decisionId))
+                      : [];
+                    if (!stage.outboundAllowed) return cancel(`deal is ${deal?.stage}: nothing is sent`);
+                    // The approval (standing approvals match on it) was for the stage in the payload.
+                    const approvedStage = (ctx.input as { payload?: { stage?: string } }).payload?.stage;
+                    if (approvedStage && deal?.stage !== approvedStage) return cancel(`deal moved from ${approvedStage} to ${deal?.stage} after the send was approved`);
+                    if (stage.outboundNeedsHuman && decision?.standingApprovalId) return cancel(`deal moved to ${deal?.stage}, which needs a human's approval`);
+                  }
                 }
-                return current;
-              });
-              if (row.status === 'cancelled') return { output: { outbound_id: row.id, status: 'cancelled', reason: row.cancelReason } };
-              if (row.status === 'sent') return { output: { outbound_id: row.id, status: 'sent', external_id: row.externalId } };
-              if (row.status === 'failed') throw new Error(`outbound message ${row.id} failed: ${row.error}`);
+                if (current.status === 'cancelled') return { output: { outbound_id: current.id, status: 'cancelled', reason: current.cancelReason } };
+                if (current.status === 'sent') return { output: { outbound_id: current.id, status: 'sent', external_id: current.externalId } };
+                if (current.status === 'failed') throw new Error(`outbound message ${current.id} failed: ${current.error}`);
 
-              const provider = providerFor(ctx);
-              const result = await ctx.sideEffect('provider', async (idempotencyKey) => {
-                const sent = await provider.send({ to: row.toE164, text: row.body, idempotencyKey, outboundId: row.id });
-                // Not recorded as done, so the retry calls again under the same key.
-                if (sent.kind === 'transient') throw new Error(`provider ${provider.name}: transient failure: ${sent.reason}`);
-                return sent;
-              });
-              return ctx.db(async (tx) => {
+                const result = await ctx.sideEffect('provider', async (idempotencyKey) => {
+                  const sent = await provider.send({ to: current.toE164, text: current.body, idempotencyKey, outboundId: current.id });
+                  // Not recorded as done, so the retry calls again under the same key.
+                  if (sent.kind === 'transient') throw new Error(`provider ${provider.name}: transient failure: ${sent.reason}`);
+                  return sent;
+                });
                 if (result.kind === 'accepted') {
                   await tx
                     .update(outboundMessages)
-                    .set({ status: 'sent', provider: provider.name, externalId: result.externalId, sentAt: sql`coalesce(${outboundMessages.sentAt}, now())` })
-                    .where(and(eq(outboundMessages.id, row.id), inArray(outboundMessages.status, ['queued', 'sent'])));
-                  return { output: { outbound_id: row.id, status: 'sent', external_id: result.externalId } };
+                    .set({
+                      status: 'sent',
+                      provider: provider.name,
+                      externalId: result.externalId,
+                      sentAt: sql`coalesce(${outboundMessages.sentAt}, now())`,
+                      ...(sentInStage ? { sentInStage } : {}),
+                    })
+                    .where(and(eq(outboundMessages.id, current.id), inArray(outboundMessages.status, ['queued', 'sent'])));
+                  return { output: { outbound_id: current.id, status: 'sent', external_id: result.externalId } };
                 }
-                // A cancellation that won the race with the send is not a failure.
-                const [now] = await tx.select({ status: outboundMessages.status, cancelReason: outboundMessages.cancelReason }).from(outboundMessages).where(eq(outboundMessages.id, row.id));
-                if (now?.status === 'cancelled') return { output: { outbound_id: row.id, status: 'cancelled', reason: now.cancelReason } };
                 await tx
                   .update(outboundMessages)
                   .set({ status: 'failed', provider: provider.name, error: result.reason })
-                  .where(and(eq(outboundMessages.id, row.id), eq(outboundMessages.status, 'queued')));
+                  .where(and(eq(outboundMessages.id, current.id), eq(outboundMessages.status, 'queued')));
                 throw new Error(`provider ${provider.name} refused the message for good: ${result.reason}`);
               });
             },
