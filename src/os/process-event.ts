@@ -1,7 +1,7 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, notInArray } from 'drizzle-orm';
 import { findContact, selectContacts } from '../contacts/contacts.store.ts';
 import { deals } from '../db/schema.ts';
-import type { DealStage } from '../deals/deal-stages.ts';
+import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { findDeal, type DealScope } from '../deals/deals.store.ts';
 import { LIFECYCLE, type TemplateLanguage } from '../deals/lifecycle.ts';
 import { AppError } from '../server/app-error.ts';
@@ -32,10 +32,19 @@ export async function processEvent({ tx, input, scope, correlationId, now }: Pro
 
   // The contact's deals, newest first. An opt-out on any of them, even one the caller may not
   // see, holds for the contact: nothing is ever sent to them again, on any deal.
-  const contactDeals = contact
-    ? await tx.select({ id: deals.id, stage: deals.stage, ownerUserId: deals.ownerUserId }).from(deals).where(eq(deals.contactId, contact.id)).orderBy(desc(deals.id))
+  // Two narrow reads, not the contact's whole deal history (a busy contact has thousands).
+  const hasOptedOut = contact
+    ? (await tx.select({ id: deals.id }).from(deals).where(and(eq(deals.contactId, contact.id), eq(deals.stage, 'opted_out'))).limit(1)).length > 0
+    : false;
+  const terminal = DEAL_STAGE_VALUES.filter((s) => LIFECYCLE[s].terminal);
+  const [newestOpen] = contact
+    ? await tx
+        .select({ id: deals.id, stage: deals.stage, ownerUserId: deals.ownerUserId })
+        .from(deals)
+        .where(and(eq(deals.contactId, contact.id), notInArray(deals.stage, terminal), scope.ownerUserId === undefined ? undefined : eq(deals.ownerUserId, scope.ownerUserId)))
+        .orderBy(desc(deals.id))
+        .limit(1)
     : [];
-  const hasOptedOut = contactDeals.some((row) => row.stage === 'opted_out');
 
   let stage: DealStage = 'new_lead';
   let dealId: string | null = null;
@@ -45,8 +54,7 @@ export async function processEvent({ tx, input, scope, correlationId, now }: Pro
     stage = deal.stage as DealStage;
     dealId = deal.id;
   } else {
-    const visible = scope.ownerUserId === undefined ? contactDeals : contactDeals.filter((row) => row.ownerUserId === scope.ownerUserId);
-    const open = visible.find((row) => !LIFECYCLE[row.stage as DealStage].terminal);
+    const open = newestOpen;
     if (open) {
       stage = open.stage as DealStage;
       dealId = open.id;
