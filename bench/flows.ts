@@ -1,4 +1,3 @@
-import { loadConfig } from '../src/config/config.ts';
 /**
  * The flow benchmark (`BENCH_ONLY=flows`): Dealix durable flows against DBOS Transact and a
  * raw single-row INSERT, on one embedded PostgreSQL started for the bench. See bench/README.md.
@@ -6,6 +5,7 @@ import { loadConfig } from '../src/config/config.ts';
  * Everything runs in this process: the closed-loop clients, Dealix's flow worker
  * (graphile-worker) and DBOS. The three are measured one after another, never at once.
  */
+import { loadConfig } from '../src/config/config.ts';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,18 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
+import { SUNDAY_10_RIYADH } from '../support/os-fixture.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 let t: TestApp;
 let tenant: TestTenant;
-let worker: FlowWorker;
 let admin: string;
 let manager: string;
 let rep: string;
 let repId: string;
 
-/** Sunday 2026-01-11 10:00 Asia/Riyadh. */
-const SUNDAY_10_RIYADH = '2026-01-11T07:00:00Z';
 const TO_NEGOTIATING = ['qualifying', 'qualified', 'meeting_booked', 'meeting_done', 'proposal_sent', 'negotiating'];
 
 beforeAll(async () => {
@@ -22,23 +19,15 @@ beforeAll(async () => {
   manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
   repId = await tenant.addUser(['sales_rep']);
   rep = await tenant.token('sales_rep', repId);
-  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 100 });
+  await t.startWorker({ pollIntervalMs: 100 });
 });
 afterAll(async () => {
-  await worker?.stop();
   await t?.close();
 });
 
 const rows = async (sql: string, params: unknown[]) => (await t.superuser.query(sql, params)).rows;
 
-async function runStatus(runId: string, want: string[]) {
-  for (let i = 0; i < 300; i++) {
-    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token: admin });
-    if (want.includes(run.json.status)) return run.json;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} never reached ${want.join('|')}`);
-}
+const runStatus = (runId: string, want: string[], token = admin) => t.waitForRun(runId, want, token);
 
 /** A deal in negotiating (owned by `ownerUserId` when given) and the draft an inbound message leaves there. */
 async function draftInNegotiating(phone: string, ownerUserId?: string) {

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApprovalToken, payloadSha256 } from '../../src/approvals/approval-token.ts';
 import { activeSigningKey } from '../../src/approvals/tenant-keys.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
-import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { executeAction } from '../../src/gateway/execute-action.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
@@ -70,7 +69,6 @@ const research: ActionPlugin = {
 let t: TestApp;
 let a: TestTenant;
 let b: TestTenant;
-let worker: FlowWorker;
 let admin: string;
 let manager: string;
 let managerId: string;
@@ -87,10 +85,9 @@ beforeAll(async () => {
   rep = await a.token('sales_rep', await a.addUser(['sales_rep']));
   const contact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660001' } });
   dealId = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contact.json.id, title: 'Gateway deal' } })).json.id;
-  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 200 });
+  await t.startWorker({ pollIntervalMs: 200 });
 });
 afterAll(async () => {
-  await worker?.stop();
   await t?.close();
 });
 
@@ -101,14 +98,7 @@ const execute = (token: string, action: string, payload: Record<string, unknown>
     headers: extra.headers ?? {},
   });
 
-async function runStatus(runId: string, want: string[], token = admin) {
-  for (let i = 0; i < 200; i++) {
-    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token });
-    if (want.includes(run.json.status)) return run.json;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} never reached ${want.join('|')}`);
-}
+const runStatus = (runId: string, want: string[], token = admin) => t.waitForRun(runId, want, token);
 const decisionRow = async (id: string) => (await t.superuser.query('SELECT * FROM decisions WHERE id = $1', [id])).rows[0];
 
 describe('policy gate', () => {

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAL_STAGES, type DealStage } from '../../src/deals/deal-stages.ts';
-import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { loadDataset } from '../../src/intents/dataset.ts';
+import { EARLY_STAGES, grantTemplateReplies, SUNDAY_10_RIYADH } from '../support/os-fixture.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 /**
@@ -16,12 +16,8 @@ import { createTestApp, type TestApp, type TestTenant } from '../support/test-ap
 
 let t: TestApp;
 let tenant: TestTenant;
-let worker: FlowWorker;
 let admin: string;
 
-/** Sunday 2026-01-11 10:00 Asia/Riyadh: inside business hours, so replies in early stages go out `auto`. */
-const SUNDAY_10_RIYADH = '2026-01-11T07:00:00Z';
-const EARLY_STAGES = ['new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done'];
 
 const dataset = loadDataset();
 const optOutTexts = dataset.filter((m) => m.intent === 'opt_out').map((m) => m.text);
@@ -31,17 +27,10 @@ beforeAll(async () => {
   t = await createTestApp();
   tenant = await t.createTestTenant('os-act-prop');
   admin = await tenant.token('admin');
-  const manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
-  // No hours condition: the test must not depend on the real clock (as in os-act.test.ts).
-  const grant = await t.request('POST', '/api/v1/standing-approvals', {
-    token: manager,
-    body: { action: 'send_whatsapp', conditions: { stages: EARLY_STAGES, template_only: true }, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
-  });
-  expect(grant.status, grant.text).toBe(201);
-  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 50 });
+  await grantTemplateReplies(t, tenant);
+  await t.startWorker({ pollIntervalMs: 50 });
 });
 afterAll(async () => {
-  await worker?.stop();
   await t?.close();
 });
 
@@ -180,21 +169,11 @@ describe('POST /os/process-and-act over random conversations (property)', () => 
     expect(stats.humanStageVisits, JSON.stringify(stats)).toBeGreaterThan(1);
   });
 
-  // BUG (issue 4): the send flow checks and then acts in separate transactions, so events that
-  // arrive while a send is in flight are not honoured. With events fired without waiting for the
-  // worker (seed 42026) this fails, timing-dependently, in two ways:
-  // 1. Human-approval stage: action:send_whatsapp re-checks the deal's stage only in its `record`
-  //    step; `send` re-checks opt-out but not the stage, and a manual transition does not cancel
-  //    the queued message. Counterexample: [{kind:'move',to:'payment_requested'} ×2] = inbound
-  //    "ابغى اعرف الاسعار" (new_lead → qualifying, auto send queued under the standing approval),
-  //    then at once POST /deals/{id}/transitions qualified, proposal_sent, payment_requested →
-  //    the message is 'sent' ~7 ms after the deal entered payment_requested, no approval request.
-  // 2. Opt-out: `send` checks contactHasOptedOut in one transaction and calls the provider after
-  //    it (no lock on the contact), so an opt-out committing in between does not stop it.
-  //    Counterexample (old weights): ["السلام عليكم", "مو هالفتره، يمكن بعد الصيف", "وقف", move negotiating]
-  //    → the greeting's reply (queued in qualifying) has sent_at 4 ms after the opt-out's
-  //    stage_changed activity. (created_at is the opt-out transaction's start, so this one does
-  //    not prove the send came after the opt-out committed — but nothing orders them either.)
+  // This property found two races (seed 42026, events fired without waiting for the worker):
+  // a reply queued under a standing approval in qualifying went out after manual moves took the
+  // deal to payment_requested; and nothing ordered a send against an opt-out committing at the
+  // same moment. Both are closed in the send step (see below); the checks use `sent_in_stage`,
+  // because transaction-start timestamps (activities' created_at) mislead under concurrency.
   // Fixed: the send step now re-checks stage and opt-out while holding the deal (FOR SHARE)
   // and contact (FOR UPDATE) locks across the provider call, and records the stage it read.
   it('events fired while sends are in flight (concurrent): the same properties', { timeout: 60_000 }, async () => {

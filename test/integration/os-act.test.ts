@@ -1,33 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
+import { grantTemplateReplies, SUNDAY_10_RIYADH } from '../support/os-fixture.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 let t: TestApp;
 let tenant: TestTenant;
-let worker: FlowWorker;
 let admin: string;
 
-/** Sunday 2026-01-11 10:00 Asia/Riyadh: inside business hours, so decide.ts answers `auto`. */
-const SUNDAY_10_RIYADH = '2026-01-11T07:00:00Z';
-const EARLY_STAGES = ['new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done'];
 
 beforeAll(async () => {
   t = await createTestApp();
   tenant = await t.createTestTenant('os-act');
   admin = await tenant.token('admin');
-  const manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
-  // The demo seed's standing approval also limits hours, and the gateway checks those against
-  // the real clock. This one has no hours condition, so the test does not depend on when it runs.
-  const grant = await t.request('POST', '/api/v1/standing-approvals', {
-    token: manager,
-    body: { action: 'send_whatsapp', conditions: { stages: EARLY_STAGES, template_only: true }, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
-  });
-  expect(grant.status, grant.text).toBe(201);
-  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 100 });
+  await grantTemplateReplies(t, tenant);
+  await t.startWorker({ pollIntervalMs: 100 });
 });
 afterAll(async () => {
-  await worker?.stop();
   await t?.close();
 });
 
@@ -35,14 +23,7 @@ const act = (body: unknown, headers: Record<string, string> = {}) => t.request('
 const rows = async (sql: string, params: unknown[]) => (await t.superuser.query(sql, params)).rows;
 const dealOf = async (id: string) => (await rows('SELECT * FROM deals WHERE id = $1', [id]))[0];
 
-async function runStatus(runId: string, want: string[]) {
-  for (let i = 0; i < 300; i++) {
-    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token: admin });
-    if (want.includes(run.json.status)) return run.json;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} never reached ${want.join('|')}`);
-}
+const runStatus = (runId: string, want: string[], token = admin) => t.waitForRun(runId, want, token);
 
 async function dealAt(stages: string[], phone: string) {
   const contact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone, name: 'Fahad' } });

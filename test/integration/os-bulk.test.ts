@@ -14,15 +14,7 @@ afterAll(async () => t?.close());
 
 const bulk = (body: unknown, token = admin) => t.request('POST', '/api/v1/os/bulk-process', { token, body });
 
-async function countEveryTable(): Promise<Record<string, number>> {
-  const tables = await t.superuser.query<{ name: string }>(
-    `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
-      WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
-  );
-  const counts: Record<string, number> = {};
-  for (const { name } of tables.rows) counts[name] = Number((await t.superuser.query(`SELECT count(*) AS n FROM ${name}`)).rows[0].n);
-  return counts;
-}
+const countEveryTable = () => t.countEveryTable();
 
 describe('POST /api/v1/os/bulk-process', () => {
   it('a mixed batch: each event gets its own result or problem, and nothing changes', async () => {

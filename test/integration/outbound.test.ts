@@ -1,10 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { outboundMessages } from '../../src/db/schema.ts';
 import type { StepContext } from '../../src/flows/flow-definition.ts';
-import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { sendWhatsApp } from '../../src/plugins/builtin-plugins.ts';
 import { withTenant, type TenantTx } from '../../src/tenancy/with-tenant.ts';
 import { cancelQueuedOutbound } from '../../src/whatsapp/outbound.ts';
@@ -13,7 +11,6 @@ import { createTestApp, type TestApp, type TestTenant } from '../support/test-ap
 
 let t: TestApp;
 let a: TestTenant;
-let worker: FlowWorker;
 let admin: string;
 let manager: string;
 let rep: string;
@@ -24,10 +21,9 @@ beforeAll(async () => {
   admin = await a.token('admin');
   manager = await a.token('sales_manager', await a.addUser(['sales_manager']));
   rep = await a.token('sales_rep', await a.addUser(['sales_rep']));
-  worker = await startFlowWorker({ appPool: t.appPool, ownerPool: t.ownerPool, registry: t.router.registry, logger: t.logger, concurrency: 4, pollIntervalMs: 100 });
+  await t.startWorker({ pollIntervalMs: 100 });
 });
 afterAll(async () => {
-  await worker?.stop();
   await t?.close();
 });
 
@@ -52,14 +48,7 @@ async function approvedSend(payload: Record<string, unknown>): Promise<string> {
   return run.json.flow_run_id;
 }
 
-async function runStatus(runId: string, want: string[]) {
-  for (let i = 0; i < 300; i++) {
-    const run = await t.request('GET', `/api/v1/flows/${runId}`, { token: admin });
-    if (want.includes(run.json.status)) return run.json;
-    await sleep(25);
-  }
-  throw new Error(`run ${runId} never reached ${want.join('|')}`);
-}
+const runStatus = (runId: string, want: string[], token = admin) => t.waitForRun(runId, want, token);
 
 const outboundOf = async (contactId: string) =>
   (await t.superuser.query('SELECT * FROM outbound_messages WHERE contact_id = $1 ORDER BY id', [contactId])).rows;

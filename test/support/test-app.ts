@@ -3,7 +3,9 @@ import pg from 'pg';
 import { issueToken } from '../../src/auth/issue-token.ts';
 import type { Role } from '../../src/auth/roles.ts';
 import { createTokenVerifier } from '../../src/auth/verify-token.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowRegistry } from '../../src/flows/flow-definition.ts';
+import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { TaskRouter, type ActionPlugin } from '../../src/gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../../src/plugins/builtin-plugins.ts';
 import { createPool } from '../../src/db/client.ts';
@@ -111,9 +113,43 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
     return { status: response.status, headers: response.headers, text, json };
   }
 
+  const workers: FlowWorker[] = [];
+
   return {
     app,
     router,
+    /** Starts a flow worker on this app's pools; `close()` stops it first. */
+    async startWorker(options: { pollIntervalMs?: number } = {}): Promise<FlowWorker> {
+      const worker = await startFlowWorker({
+        appPool,
+        ownerPool,
+        registry: router.registry,
+        logger,
+        concurrency: 4,
+        pollIntervalMs: options.pollIntervalMs ?? 100,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    /** Row counts of every table in the database, read past RLS: proves a call wrote nothing. */
+    async countEveryTable(): Promise<Record<string, number>> {
+      const tables = await superuser.query<{ name: string }>(
+        `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+          WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+      );
+      const counts: Record<string, number> = {};
+      for (const { name } of tables.rows) counts[name] = Number((await superuser.query(`SELECT count(*) AS n FROM ${name}`)).rows[0].n);
+      return counts;
+    },
+    /** Polls GET /flows/{id} until the run reaches one of `want` (about 7 s at most). */
+    async waitForRun(runId: string, want: string[], token: string) {
+      for (let i = 0; i < 300; i++) {
+        const run = await request('GET', `/api/v1/flows/${runId}`, { token });
+        if (want.includes(run.json.status)) return run.json;
+        await sleep(25);
+      }
+      throw new Error(`run ${runId} never reached ${want.join('|')}`);
+    },
     logger,
     database,
     appPool,
@@ -124,6 +160,7 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
     createTestTenant,
     request,
     async close() {
+      for (const worker of workers) await worker.stop();
       await appPool.end();
       await ownerPool.end();
       await superuser.end();
