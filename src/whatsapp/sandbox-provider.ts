@@ -4,7 +4,7 @@ import { outboundMessages } from '../db/schema.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { OutboundWhatsApp, SendResult, WhatsAppProvider } from './provider.ts';
 
-export const SANDBOX_PROVIDER = 'sandbox';
+export const SANDBOX_PROVIDER = 'sandbox' as const;
 
 /** The sandbox's message id: a function of the idempotency key, so a repeated send gets the same id. */
 export function sandboxExternalId(idempotencyKey: string): string {
