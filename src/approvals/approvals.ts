@@ -97,6 +97,21 @@ export async function rejectRequest(options: { tx: TenantTx; requestId: string; 
   return updated as ApprovalRequestRow;
 }
 
+/**
+ * Withdraws a pending request that was handled another way (its draft was approved or
+ * rejected): it leaves the approvals queue without anyone approving or rejecting it, so the
+ * same reply never waits in two queues. A request already decided is left as it is.
+ */
+export async function withdrawRequest(options: { tx: TenantTx; requestId: string; by: string; reason: string; now?: Date }): Promise<boolean> {
+  const [updated] = await options.tx
+    .update(approvalRequests)
+    .set({ status: 'withdrawn', decidedBy: options.by, decidedAt: options.now ?? new Date(), decisionReason: options.reason })
+    .where(and(eq(approvalRequests.id, options.requestId), eq(approvalRequests.status, 'pending')))
+    .returning({ id: approvalRequests.id });
+  if (updated) await signalWaiters(options.tx, updated.id, { decision: 'withdrawn', by: options.by, reason: options.reason });
+  return updated !== undefined;
+}
+
 export type StandingApprovalRow = typeof standingApprovals.$inferSelect;
 
 export async function grantStandingApproval(options: {

@@ -8,7 +8,7 @@ describe('standing approval conditions', () => {
   it('business hours are Riyadh time, Sunday to Thursday', () => {
     // 2026-11-22 is a Sunday. 06:00 UTC = 09:00 Riyadh.
     expect(conditionMismatch(hours, {}, new Date('2026-11-22T06:00:00Z'))).toBeUndefined();
-    expect(conditionMismatch(hours, {}, new Date('2026-11-22T05:59:00Z'))).toMatch(/outside 09:00–18:00 Asia\/Riyadh/);
+    expect(conditionMismatch(hours, {}, new Date('2026-11-22T05:59:00Z'))).toMatch(/outside Sun–Thu 09:00–18:00 Asia\/Riyadh/);
     expect(conditionMismatch(hours, {}, new Date('2026-11-22T15:00:00Z'))).toMatch(/outside/);
     // Friday noon in Riyadh.
     expect(conditionMismatch(hours, {}, new Date('2026-11-27T09:00:00Z'))).toMatch(/outside/);
@@ -42,5 +42,15 @@ describe('slaState', () => {
   it('decided: met, or breach if decided late', () => {
     expect(slaState(row('approved', new Date('2026-11-22T09:59:00Z')), new Date())).toBe('met');
     expect(slaState(row('rejected', new Date('2026-11-22T11:00:00Z')), new Date())).toBe('breach');
+  });
+});
+
+describe("the business_hours condition follows the tenant's hours", () => {
+  it('uses the hours passed in, not fixed ones', () => {
+    const conditions = ZStandingConditions.parse({ business_hours: true });
+    const saturdayNoonRiyadh = new Date('2026-11-28T09:00:00Z');
+    expect(conditionMismatch(conditions, {}, saturdayNoonRiyadh)).toMatch(/outside the tenant's business hours \(Sun–Thu 09:00–18:00 Asia\/Riyadh\)/);
+    const weekendDesk = { days: [5, 6], start: '10:00', end: '14:00', timezone: 'Asia/Riyadh' };
+    expect(conditionMismatch(conditions, {}, saturdayNoonRiyadh, weekendDesk)).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { DEFAULT_BUSINESS_HOURS, describeBusinessHours, isWithinBusinessHours, ZBusinessHours, type BusinessHours } from '../os-settings/business-hours.ts';
 import { approvalTokenUses, standingApprovals } from '../db/schema.ts';
+import { currentOsSettings } from '../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 
 /**
@@ -12,15 +14,13 @@ export const ZStandingConditions = z.strictObject({
   stages: z.array(z.string().min(1)).min(1).optional(),
   /** The payload must send an approved template (`template` or `template_id` set, no free `text`). */
   template_only: z.boolean().optional(),
-  /** Local business hours: days 0 = Sunday … 6 = Saturday, HH:MM times, an IANA zone. */
-  hours: z
-    .strictObject({
-      days: z.array(z.number().int().min(0).max(6)).min(1),
-      start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
-      end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
-      timezone: z.string().default('Asia/Riyadh'),
-    })
-    .optional(),
+  /** Fixed hours: days 0 = Sunday … 6 = Saturday, HH:MM times, an IANA zone. */
+  hours: ZBusinessHours.optional(),
+  /**
+   * Only inside the tenant's business hours as currently set (PUT /os/settings), so the
+   * approval follows the tenant's hours when they are edited.
+   */
+  business_hours: z.boolean().optional(),
   /** At most this many uses in any rolling hour. */
   max_per_hour: z.number().int().min(1).optional(),
 });
@@ -28,33 +28,25 @@ export type TStandingConditions = z.infer<typeof ZStandingConditions>;
 
 export type StandingApprovalRow = typeof standingApprovals.$inferSelect;
 
-/** Why a standing approval does not cover a call, or undefined when it does. */
-export function conditionMismatch(conditions: TStandingConditions, payload: Record<string, unknown>, now: Date): string | undefined {
+/**
+ * Why a standing approval does not cover a call, or undefined when it does. `tenantHours`
+ * is the tenant's current business hours, needed when a condition says `business_hours`.
+ */
+export function conditionMismatch(
+  conditions: TStandingConditions,
+  payload: Record<string, unknown>,
+  now: Date,
+  tenantHours: BusinessHours = DEFAULT_BUSINESS_HOURS,
+): string | undefined {
   if (conditions.stages) {
     const stage = payload.stage ?? payload.deal_stage;
     if (typeof stage !== 'string' || !conditions.stages.includes(stage)) return `stage ${String(stage)} is not one of ${conditions.stages.join(', ')}`;
   }
   const template = payload.template ?? payload.template_id;
   if (conditions.template_only && (typeof template !== 'string' || payload.text !== undefined)) return 'only approved templates are covered';
-  if (conditions.hours) {
-    const { days, start, end, timezone } = conditions.hours;
-    const local = localClock(now, timezone);
-    const minutes = local.hour * 60 + local.minute;
-    const [sh, sm] = start.split(':').map(Number) as [number, number];
-    const [eh, em] = end.split(':').map(Number) as [number, number];
-    if (!days.includes(local.weekday) || minutes < sh * 60 + sm || minutes >= eh * 60 + em) return `outside ${start}–${end} ${timezone}`;
-  }
+  if (conditions.hours && !isWithinBusinessHours(now, conditions.hours)) return `outside ${describeBusinessHours(conditions.hours)}`;
+  if (conditions.business_hours && !isWithinBusinessHours(now, tenantHours)) return `outside the tenant's business hours (${describeBusinessHours(tenantHours)})`;
   return undefined;
-}
-
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-function localClock(at: Date, timezone: string): { weekday: number; hour: number; minute: number } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(at)
-      .map((part) => [part.type, part.value]),
-  );
-  return { weekday: WEEKDAYS.indexOf(parts.weekday ?? ''), hour: Number(parts.hour), minute: Number(parts.minute) };
 }
 
 /**
@@ -76,9 +68,11 @@ export async function findFittingStandingApproval(options: {
     // Serialises concurrent uses of one standing approval, so its rate cap cannot be overrun.
     .for('update');
   const misses: string[] = [];
+  let tenantHours: BusinessHours | undefined;
   for (const candidate of candidates) {
     const conditions = ZStandingConditions.parse(candidate.conditions);
-    const mismatch = conditionMismatch(conditions, payload, now);
+    if (conditions.business_hours && !tenantHours) tenantHours = (await currentOsSettings(tx)).business_hours;
+    const mismatch = conditionMismatch(conditions, payload, now, tenantHours);
     if (mismatch) {
       misses.push(`${candidate.id}: ${mismatch}`);
       continue;

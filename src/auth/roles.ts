@@ -53,6 +53,10 @@ export const PERMISSIONS = {
   'os:process': ['admin', 'sales_manager', 'sales_rep', 'system'],
   /** Process an event and act on it (POST /os/process-and-act: records, moves the deal, replies or drafts). */
   'os:act': ['admin', 'sales_manager', 'sales_rep', 'system'],
+  /** Read the tenant's reply templates, business hours and template variables. */
+  'os:settings:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer'],
+  /** Edit reply templates (versioned), business hours and template variables. */
+  'os:settings:write': ['admin'],
   /** See reply drafts (a sales_rep only those of deals they own). */
   'drafts:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer'],
   /** Edit a pending draft's text (a sales_rep only on deals they own). */

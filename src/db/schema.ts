@@ -250,7 +250,7 @@ export const approvalRequests = pgTable(
   },
   (t) => [
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'approval_requests__tenant_id__fk' }).onDelete('cascade'),
-    check('approval_requests__status__check', sql`${t.status} IN ('pending', 'approved', 'rejected')`),
+    check('approval_requests__status__check', sql`${t.status} IN ('pending', 'approved', 'rejected', 'withdrawn')`),
     // The same action on the same payload is one open request, however often it is asked.
     uniqueIndex('approval_requests__open_key').on(t.tenantId, t.action, t.payloadSha256).where(sql`${t.status} = 'pending'`),
     index('approval_requests__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
@@ -454,6 +454,8 @@ export const outboundMessages = pgTable(
     toE164: text('to_e164').notNull(),
     body: text('body').notNull(),
     templateId: text('template_id'),
+    /** The template version the text was rendered from (0: built-in), so an edited template never rewrites history. */
+    templateVersion: integer('template_version'),
     language: text('language').notNull().default('ar'),
     status: text('status').notNull().default('queued'),
     provider: text('provider'),
@@ -537,6 +539,13 @@ export const drafts = pgTable(
     /** Set when approved: the gateway decision and the send flow run. */
     decisionId: uuid('decision_id'),
     flowRunId: uuid('flow_run_id'),
+    /**
+     * The approval request the gateway opened when it refused to send this reply on its own:
+     * deciding the draft withdraws it, so one reply never waits in two queues.
+     */
+    approvalRequestId: uuid('approval_request_id'),
+    /** The timed-reply run that wrote this draft when the gateway refused its send: one draft per run, even if the step runs twice. */
+    originRunId: uuid('origin_run_id'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -546,5 +555,52 @@ export const drafts = pgTable(
     check('drafts__status__check', sql`${t.status} IN ('pending', 'approved', 'discarded')`),
     check('drafts__language__check', sql`${t.language} IN ('ar', 'en')`),
     index('drafts__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
+    uniqueIndex('drafts__origin_run_key').on(t.tenantId, t.originRunId).where(sql`${t.originRunId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Tenant edits of reply templates, append-only: every edit is a new version (1, 2, …) of a
+ * template id from the built-in catalogue (version 0). The highest version is in use; an
+ * approval binds to the version it saw, so an edit never changes an approved message.
+ */
+export const templateVersions = pgTable(
+  'template_versions',
+  {
+    tenantId: tenantId(),
+    templateId: text('template_id').notNull(),
+    version: integer('version').notNull(),
+    text: text('text').notNull(),
+    variables: text('variables').array().notNull(),
+    note: text('note'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.templateId, t.version], name: 'template_versions__pk' }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'template_versions__tenant_id__fk' }).onDelete('cascade'),
+    check('template_versions__version__check', sql`${t.version} >= 1`),
+  ],
+);
+
+/**
+ * Tenant lifecycle settings (business hours, template variables such as price_range),
+ * append-only versions; the highest is in use. No row: the defaults (Sun–Thu 09:00–18:00
+ * Asia/Riyadh, no variables).
+ */
+export const osSettingsVersions = pgTable(
+  'os_settings_versions',
+  {
+    tenantId: tenantId(),
+    version: integer('version').notNull(),
+    businessHours: jsonb('business_hours').notNull(),
+    templateVariables: jsonb('template_variables').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.version], name: 'os_settings_versions__pk' }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'os_settings_versions__tenant_id__fk' }).onDelete('cascade'),
+    check('os_settings_versions__version__check', sql`${t.version} >= 1`),
   ],
 );

@@ -53,7 +53,24 @@ export interface ReplyTemplate {
   text: string;
   /** Every variable the text needs; rendering refuses when one is missing. */
   variables: readonly string[];
+  /** 0 for the built-in text; 1, 2, … for the tenant's edits (PUT /os/templates/{id}). */
+  version: number;
 }
+
+/** The variables a template may use, and where each comes from. */
+export const TEMPLATE_VARIABLES = {
+  /** The contact's name, from the contact record. */
+  name: 'name',
+  /** The contact's company, from the contact record. */
+  company: 'company',
+  /** The tenant's entry price (PUT /os/settings `template_variables.price_range`). */
+  price_range: 'price_range',
+  /** The tenant's booking link (PUT /os/settings `template_variables.meeting_link`). */
+  meeting_link: 'meeting_link',
+  /** The booked time, from the event's data. */
+  meeting_time: 'meeting_time',
+} as const;
+export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
 
 /** What an intent does in a stage. `to` equal to the stage itself means: stay. */
 export interface IntentRule {
@@ -108,6 +125,7 @@ const template = (purpose: ReplyPurpose, variant: string, language: TemplateLang
   language,
   text,
   variables: templateVariables(text),
+  version: 0,
 });
 
 /**
@@ -397,8 +415,8 @@ export const LIFECYCLE: Readonly<Record<DealStage, StageDefinition>> = Object.fr
 ) as Record<DealStage, StageDefinition>;
 
 /** Every template of the given purposes, in catalogue order. */
-export function templatesFor(purposes: readonly ReplyPurpose[]): ReplyTemplate[] {
-  return REPLY_TEMPLATES.filter((candidate) => purposes.includes(candidate.purpose));
+export function templatesFor(purposes: readonly ReplyPurpose[], catalogue: readonly ReplyTemplate[] = REPLY_TEMPLATES): ReplyTemplate[] {
+  return catalogue.filter((candidate) => purposes.includes(candidate.purpose));
 }
 
 /** Thrown when a template needs a variable nobody supplied: such a template is not usable (a human drafts instead). */
@@ -439,8 +457,13 @@ export type TemplateChoice =
  * The first variant of a purpose in a language whose variables are all known, rendered; or
  * why none was usable (the missing variables of the least demanding variant).
  */
-export function chooseTemplate(purpose: ReplyPurpose, language: TemplateLanguage, variables: Readonly<Record<string, string | undefined>>): TemplateChoice {
-  const variants = REPLY_TEMPLATES.filter((candidate) => candidate.purpose === purpose && candidate.language === language);
+export function chooseTemplate(
+  purpose: ReplyPurpose,
+  language: TemplateLanguage,
+  variables: Readonly<Record<string, string | undefined>>,
+  catalogue: readonly ReplyTemplate[] = REPLY_TEMPLATES,
+): TemplateChoice {
+  const variants = catalogue.filter((candidate) => candidate.purpose === purpose && candidate.language === language);
   let fewestMissing: string[] | undefined;
   for (const variant of variants) {
     const missing = missingVariables(variant, variables);

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { approveRequest } from '../approvals/approvals.ts';
+import { approveRequest, withdrawRequest } from '../approvals/approvals.ts';
 import { drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { executeAction, type ExecuteDeps, type ExecuteOutcome } from '../gateway/execute-action.ts';
@@ -67,6 +67,10 @@ export async function approveDraft(options: {
     .where(eq(drafts.id, row.id))
     .returning();
   const draft = updated as DraftRow;
+  // The request the gateway opened for the original reply: this approval handled it.
+  if (row.approvalRequestId) {
+    await withdrawRequest({ tx, requestId: row.approvalRequestId, by: options.approver, reason: `handled by draft ${row.id}, approved and sent` });
+  }
   await insertDraftActivity(
     tx,
     draft,

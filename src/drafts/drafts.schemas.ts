@@ -21,6 +21,7 @@ export const ZDraft = z
     decision_reason: z.string().nullable(),
     decision_id: z.uuid().nullable(),
     flow_run_id: z.uuid().nullable(),
+    approval_request_id: z.uuid().nullable().openapi({ description: 'The approval request the gateway opened for this reply; deciding the draft withdraws it' }),
     created_at: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Draft');

@@ -24,6 +24,7 @@ export function toDraft(row: DraftRow): TDraft {
     decision_reason: row.decisionReason,
     decision_id: row.decisionId,
     flow_run_id: row.flowRunId,
+    approval_request_id: row.approvalRequestId,
     created_at: row.createdAt.toISOString(),
   };
 }

@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { withdrawRequest } from '../approvals/approvals.ts';
 import { drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
@@ -23,6 +24,9 @@ export async function rejectDraft(options: {
     .where(eq(drafts.id, row.id))
     .returning();
   const draft = updated as DraftRow;
+  if (row.approvalRequestId) {
+    await withdrawRequest({ tx, requestId: row.approvalRequestId, by: options.actor, reason: `draft ${row.id} rejected: ${options.input.reason}` });
+  }
   await insertDraftActivity(tx, draft, 'draft_rejected', options.actor, { version: draft.version, reason: options.input.reason }, options.correlationId);
   return toDraft(draft);
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../server/logger.ts';
 import type { DealScope } from '../deals/deals.store.ts';
+import { loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import { problemBody, toAppError, validationError } from '../server/problem.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { ZProcessRequest, type TBulkProcessResult } from './os.schemas.ts';
@@ -27,6 +28,8 @@ export interface BulkProcessOptions {
  * (Nothing is written, so rolling back loses nothing.)
  */
 export async function bulkProcess({ tx, events, scope, correlationId, logger, now }: BulkProcessOptions): Promise<{ results: TBulkProcessResult[] }> {
+  // Read once: every event of the call is decided with the same templates and hours.
+  const config = await loadLifecycleConfig(tx);
   await tx.execute(sql`SAVEPOINT os_bulk_process`);
   const results: TBulkProcessResult[] = [];
   for (const [index, item] of events.entries()) {
@@ -36,7 +39,7 @@ export async function bulkProcess({ tx, events, scope, correlationId, logger, no
       continue;
     }
     try {
-      results.push({ index, ok: true, result: await processEvent({ tx, input: parsed.data, scope, correlationId, ...(now ? { now } : {}) }) });
+      results.push({ index, ok: true, result: await processEvent({ tx, input: parsed.data, scope, correlationId, config, ...(now ? { now } : {}) }) });
     } catch (error) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT os_bulk_process`);
       const appError = toAppError(error);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { LIFECYCLE } from '../deals/lifecycle.ts';
-import { decideNextStep, isWithinBusinessHours, nextBusinessOpening, type DecideNextStepInput } from './decide.ts';
+import { DEFAULT_BUSINESS_HOURS, isWithinBusinessHours, nextBusinessOpening } from '../os-settings/business-hours.ts';
+import { decideNextStep, type DecideNextStepInput } from './decide.ts';
+import { REPLY_TEMPLATES as DEFAULT_TEMPLATES } from '../deals/lifecycle.ts';
 
 // 2026-01-04 is a Sunday. Riyadh is UTC+3: 09:00 Riyadh = 06:00Z.
 const SUNDAY_NOON = new Date('2026-01-04T09:00:00Z');
@@ -32,6 +34,8 @@ describe('decideNextStep: inbound messages', () => {
     expect(decision.reply).toEqual({
       language: 'en',
       template: 'price.range.en',
+      template_version: 0,
+      variables: { name: 'Sara', price_range: '1,500' },
       text: 'Hi Sara, our plans start at SAR 1,500 incl. VAT, depending on team size. How many people are on your sales team?',
     });
   });
@@ -179,5 +183,24 @@ describe('business hours (Sun–Thu 09:00–18:00 Asia/Riyadh)', () => {
     expect(sendOf(friday)?.mode).toBe('draft');
     const optOut = decide('new_lead', 'stop', { now: thursdayEvening });
     expect(sendOf(optOut)?.mode).toBe('blocked');
+  });
+
+  it("uses the tenant's own hours and templates when it has them", () => {
+    const dubai = { days: [1, 2, 3, 4, 5], start: '08:00', end: '17:00', timezone: 'Asia/Dubai' };
+    // Sunday 10:00 Riyadh is open by default, closed for a Mon–Fri Dubai tenant (opens Monday 08:00 +04:00).
+    const sunday = decide('new_lead', 'كم السعر؟', { now: riyadh('2026-01-11T10:00:00'), businessHours: dubai });
+    expect(sendOf(sunday)).toMatchObject({ mode: 'scheduled', scheduled_for: '2026-01-12T04:00:00.000Z' });
+    expect(sendOf(sunday)?.reason).toContain('Mon–Fri 08:00–17:00 Asia/Dubai');
+    expect(sendOf(decide('new_lead', 'كم السعر؟', { now: riyadh('2026-01-11T10:00:00') }))?.mode).toBe('auto');
+
+    const edited = DEFAULT_TEMPLATES.map((t) => (t.id === 'price.plain.ar' ? { ...t, text: 'أسعارنا على حسب الباقة، وش حجم فريقكم؟', version: 3 } : t));
+    const decision = decide('new_lead', 'كم السعر؟', { now: riyadh('2026-01-11T10:00:00'), templates: edited });
+    expect(decision.reply).toEqual({ text: 'أسعارنا على حسب الباقة، وش حجم فريقكم؟', language: 'ar', template: 'price.plain.ar', template_version: 3, variables: {} });
+  });
+});
+
+describe('default business hours', () => {
+  it('are Sun–Thu 09:00–18:00 Asia/Riyadh', () => {
+    expect(DEFAULT_BUSINESS_HOURS).toEqual({ days: [0, 1, 2, 3, 4], start: '09:00', end: '18:00', timezone: 'Asia/Riyadh' });
   });
 });

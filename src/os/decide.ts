@@ -1,8 +1,9 @@
 import { canTransition, type DealStage } from '../deals/deal-stages.ts';
-import { chooseTemplate, LIFECYCLE, type LifecycleEvent, type ReplyPurpose, type TemplateLanguage } from '../deals/lifecycle.ts';
+import { chooseTemplate, LIFECYCLE, type LifecycleEvent, type ReplyPurpose, type ReplyTemplate, type TemplateLanguage } from '../deals/lifecycle.ts';
 import { classifyIntent } from '../intents/classify-intent.ts';
 import type { IntentClassifier } from '../intents/intent-classifier.ts';
 import type { Intent, IntentClassification } from '../intents/intents.ts';
+import { DEFAULT_BUSINESS_HOURS, describeBusinessHours, isWithinBusinessHours, nextBusinessOpening, type BusinessHours } from '../os-settings/business-hours.ts';
 import { classifyAction, DEFAULT_POLICY_VERSION, POLICY_SETS, type PolicyClass, type PolicySet } from '../policy/policy-sets.ts';
 
 /**
@@ -46,6 +47,10 @@ export interface DecideNextStepInput {
   variables?: Readonly<Record<string, string>>;
   policySet?: PolicySet;
   classifier?: IntentClassifier;
+  /** The tenant's reply templates (its edits over the built-ins); default: the built-ins. */
+  templates?: readonly ReplyTemplate[];
+  /** The tenant's business hours; default: Sun–Thu 09:00–18:00 Asia/Riyadh. */
+  businessHours?: BusinessHours;
 }
 
 export interface Decision {
@@ -54,45 +59,14 @@ export interface Decision {
   classification: IntentClassification | null;
   stage: { from: DealStage; to: DealStage; reason: string };
   actions: DecidedAction[];
-  reply: { text: string; language: TemplateLanguage; template: string } | null;
+  /** `variables`: the values the text was rendered with, so a send can render exactly this text again. */
+  reply: { text: string; language: TemplateLanguage; template: string; template_version: number; variables: Record<string, string> } | null;
   /** The reply may go out without a human (now, or at the next business opening). */
   auto_send_allowed: boolean;
   /** At least one action waits for a human. */
   human_approval_required: boolean;
   /** not_now: when the follow-up timer fires. */
   follow_up_at: string | null;
-}
-
-/** Asia/Riyadh is UTC+3 all year (no DST, SPEC §9). */
-const RIYADH_OFFSET_MS = 3 * 60 * 60 * 1000;
-/** Sunday (0) to Thursday (4), 09:00 to 18:00 Riyadh time (issue 4's default business hours). */
-export const BUSINESS_HOURS = { days: [0, 1, 2, 3, 4], openHour: 9, closeHour: 18 } as const;
-
-const isBusinessDay = (day: number) => (BUSINESS_HOURS.days as readonly number[]).includes(day);
-
-/** True when `at` falls inside business hours, Asia/Riyadh (18:00 itself is closed). */
-export function isWithinBusinessHours(at: Date): boolean {
-  const local = new Date(at.getTime() + RIYADH_OFFSET_MS);
-  const hour = local.getUTCHours();
-  return isBusinessDay(local.getUTCDay()) && hour >= BUSINESS_HOURS.openHour && hour < BUSINESS_HOURS.closeHour;
-}
-
-/**
- * The next time business hours open at or after `at` (or `at` itself when open now).
- *
- * @example
- * nextBusinessOpening(new Date('2026-01-08T15:00:00Z')) // Thursday 18:00 Riyadh → Sunday 2026-01-11T06:00:00.000Z
- */
-export function nextBusinessOpening(at: Date): Date {
-  if (isWithinBusinessHours(at)) return at;
-  const local = new Date(at.getTime() + RIYADH_OFFSET_MS);
-  const day = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), BUSINESS_HOURS.openHour));
-  // Before today's opening on a business day: today. Otherwise the next business day.
-  if (!(isBusinessDay(local.getUTCDay()) && local.getUTCHours() < BUSINESS_HOURS.openHour)) {
-    do day.setUTCDate(day.getUTCDate() + 1);
-    while (!isBusinessDay(day.getUTCDay()));
-  }
-  return new Date(day.getTime() - RIYADH_OFFSET_MS);
 }
 
 /** The reply language: the contact's preferred one, else the message's when clearly Arabic or English, else Arabic. */
@@ -159,6 +133,7 @@ export function decideNextStep(input: DecideNextStepInput): Decision {
   const to = move.to;
   const fromStage = LIFECYCLE[from];
   const toStage = LIFECYCLE[to];
+  const hours = input.businessHours ?? DEFAULT_BUSINESS_HOURS;
   const classOf = (action: string) => classifyAction(action, policySet, undefined).policyClass;
 
   const actions: DecidedAction[] = [];
@@ -190,8 +165,12 @@ export function decideNextStep(input: DecideNextStepInput): Decision {
     } else if (sendClass === 'C') {
       send('blocked', 'class C: forbidden, always');
     } else {
-      const choice = move.reply ? chooseTemplate(move.reply, language, templateVariablesFrom(input)) : undefined;
-      if (choice?.usable) reply = { text: choice.text, language, template: choice.template.id };
+      const variables = templateVariablesFrom(input);
+      const choice = move.reply ? chooseTemplate(move.reply, language, variables, input.templates) : undefined;
+      if (choice?.usable) {
+        const used = Object.fromEntries(choice.template.variables.map((name) => [name, variables[name] as string]));
+        reply = { text: choice.text, language, template: choice.template.id, template_version: choice.template.version, variables: used };
+      }
       const needsHuman = fromStage.outboundNeedsHuman || toStage.outboundNeedsHuman;
       if (needsHuman) {
         send('draft', `${toStage.outboundNeedsHuman ? to : from}: every outbound message needs a human's approval (SPEC §3)`);
@@ -201,13 +180,13 @@ export function decideNextStep(input: DecideNextStepInput): Decision {
         send('draft', `template ${move.reply} (${language}) is not usable: missing ${choice?.missing.join(', ') || 'a variant in this language'}; a human drafts`);
       } else if (sendClass === 'A') {
         send('auto', 'class A: safe and automatic');
-      } else if (!isWithinBusinessHours(now)) {
+      } else if (!isWithinBusinessHours(now, hours)) {
         autoSendAllowed = true;
         send(
           'scheduled',
-          `templated reply outside business hours (Sun–Thu 09:00–18:00 Asia/Riyadh): scheduled for the next opening, ` +
-            'under the standing approval checked at act time',
-          nextBusinessOpening(now).toISOString(),
+          `templated reply outside business hours (${describeBusinessHours(hours)}): scheduled for the next opening, ` +
+            'under the standing approval checked when it goes out',
+          nextBusinessOpening(now, hours).toISOString(),
         );
       } else {
         autoSendAllowed = true;

@@ -1,14 +1,17 @@
 import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
-import { LIFECYCLE, type LifecycleEvent, templatesFor } from '../deals/lifecycle.ts';
+import { LIFECYCLE, REPLY_TEMPLATES, type LifecycleEvent, type ReplyTemplate, templatesFor } from '../deals/lifecycle.ts';
 import type { Intent } from '../intents/intents.ts';
 import { classifyAction, DEFAULT_POLICY_VERSION, POLICY_SETS, type PolicySet } from '../policy/policy-sets.ts';
 import type { TStagesResponse } from './os.schemas.ts';
 
 /**
  * Every stage of the lifecycle with its transitions, triggers, entry actions (with their
- * policy class), templates and questions: the lifecycle table as the API shows it.
+ * policy class), templates (the tenant's, when given) and questions: the lifecycle table as the API shows it.
  */
-export function describeStages(policySet: PolicySet = POLICY_SETS[DEFAULT_POLICY_VERSION] as PolicySet): TStagesResponse {
+export function describeStages(
+  catalogue: readonly ReplyTemplate[] = REPLY_TEMPLATES,
+  policySet: PolicySet = POLICY_SETS[DEFAULT_POLICY_VERSION] as PolicySet,
+): TStagesResponse {
   return {
     data: DEAL_STAGE_VALUES.map((stage) => {
       const definition = LIFECYCLE[stage];
@@ -31,7 +34,7 @@ export function describeStages(policySet: PolicySet = POLICY_SETS[DEFAULT_POLICY
           ],
         },
         entry_actions: definition.entryActions.map((entry) => ({ ...entry, class: classifyAction(entry.action, policySet, undefined).policyClass })),
-        templates: templatesFor(definition.replies).map((t) => ({ ...t, variables: [...t.variables] })),
+        templates: templatesFor(definition.replies, catalogue).map((t) => ({ ...t, variables: [...t.variables] })),
         qualification_questions: definition.qualificationQuestions.map((q) => ({ ...q })),
         outbound_needs_human: definition.outboundNeedsHuman,
         outbound_allowed: definition.outboundAllowed,

@@ -3,6 +3,7 @@ import { requirePermission } from '../auth/auth.middleware.ts';
 import { dealScopeFor } from '../deals/deal-scope.ts';
 import type { ExecuteDeps } from '../gateway/execute-action.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
+import { loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import { describeStages } from './describe-stages.ts';
 import { bulkProcess } from './bulk-process.ts';
 import { ZBulkProcessRequest, ZBulkProcessResponse, ZProcessAndActResponse, ZProcessRequest, ZProcessResponse, ZStagesResponse } from './os.schemas.ts';
@@ -22,7 +23,7 @@ export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
       middleware: [requirePermission('deals:read')] as const,
       responses: { 200: jsonResponse(ZStagesResponse, 'All 13 stages, in lifecycle order'), ...COMMON_ERROR_RESPONSES },
     }),
-    (c) => c.json(describeStages(), 200),
+    async (c) => c.json(describeStages((await loadLifecycleConfig(c.var.tx)).templates), 200),
   );
 
   router.openapi(

@@ -51,7 +51,15 @@ export const ZProcessResponse = z
     classification: z.object({ confidence: z.number(), language: z.string(), reason: z.string() }).nullable(),
     stage: z.object({ from: ZStage, to: ZStage, reason: z.string() }),
     actions: z.array(ZAction),
-    reply: z.object({ text: z.string(), language: z.enum(TEMPLATE_LANGUAGES), template: z.string() }).nullable(),
+    reply: z
+      .object({
+        text: z.string(),
+        language: z.enum(TEMPLATE_LANGUAGES),
+        template: z.string(),
+        template_version: z.number().int().openapi({ description: "0 = the built-in text, else the tenant's edit (PUT /os/templates/{id})" }),
+        variables: z.record(z.string(), z.string()).openapi({ description: 'The values the template was filled with' }),
+      })
+      .nullable(),
     auto_send_allowed: z.boolean(),
     human_approval_required: z.boolean(),
     follow_up_at: z.string().nullable(),
@@ -62,7 +70,7 @@ export const ZProcessResponse = z
   .openapi('ProcessResponse');
 export type TProcessResponse = z.infer<typeof ZProcessResponse>;
 
-const ZTemplate = z.object({ id: z.string(), purpose: z.string(), language: z.enum(TEMPLATE_LANGUAGES), text: z.string(), variables: z.array(z.string()) });
+const ZTemplate = z.object({ id: z.string(), purpose: z.string(), language: z.enum(TEMPLATE_LANGUAGES), text: z.string(), variables: z.array(z.string()), version: z.number().int() });
 
 export const ZStageDescription = z
   .object({
@@ -96,6 +104,12 @@ export const ZProcessAndActResponse = ZProcessResponse.extend({
       flow_run_id: z.uuid().nullable().openapi({ description: 'The send_whatsapp flow run, when the gateway accepted the reply' }),
       draft_id: z.uuid().nullable().openapi({ description: 'The draft written for a human, when the reply was not sent' }),
       cancelled_outbound_ids: z.array(z.uuid()).openapi({ description: 'Queued outbound messages cancelled by an opt-out' }),
+      timed_reply_run_ids: z.array(z.uuid()).openapi({
+        description: 'Durable timers started: the out-of-hours reply (sent at the next opening) and the not_now follow-up',
+      }),
+      cancelled_timed_reply_run_ids: z.array(z.uuid()).openapi({
+        description: "Timers stopped: all of the contact's on opt-out, the deal's earlier ones when a new message arrives",
+      }),
     })
     .openapi({ description: 'What was done, all in one transaction' }),
 }).openapi('ProcessAndActResponse');

@@ -9,6 +9,8 @@ import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { cancelQueuedOutbound } from '../whatsapp/outbound.ts';
+import { startFlow } from '../flows/flow-commands.ts';
+import { cancelTimedReplies, TIMED_REPLY_FLOW, type TimedReplyInput, type TimedReplyKind } from './timed-reply.flow.ts';
 import { OPTED_OUT_REASON } from '../whatsapp/send-whatsapp.plugin.ts';
 import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';
 import { processEvent } from './process-event.ts';
@@ -36,8 +38,10 @@ export interface ProcessAndActOptions {
  * 3. the stage change through the guarded transition (which writes the activity); opt-out
  *    also cancels every queued outbound message of the contact;
  * 4. the reply: `auto` → send_whatsapp through the gateway (the standing approval is checked
- *    there; when it does not fit, a draft instead); `draft` → a draft; `scheduled` → a draft
- *    that says when it was meant to go (no durable timer yet); `blocked` → nothing.
+ *    there; when it does not fit, a draft linked to the approval request the gateway opened);
+ *    `draft` → a draft; `scheduled` → a durable timer ({@link createTimedReplyFlow}) that asks
+ *    the gateway at the next opening; `blocked` → nothing. not_now into nurturing also starts
+ *    the follow-up timer. Opt-out cancels the contact's timers; a new message the deal's.
  *
  * The send's payload carries the deal's NEW stage (after the transition): the flow's record
  * step re-checks the deal is still in the approved stage when it runs after the commit, and
@@ -100,13 +104,41 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       correlationId,
     });
   }
-  const cancelledOutboundIds = decided.stage.to === 'opted_out' ? await cancelQueuedOutbound({ tx, contactId, reason: OPTED_OUT_REASON }) : [];
+  const optedOut = decided.stage.to === 'opted_out';
+  const cancelledOutboundIds = optedOut ? await cancelQueuedOutbound({ tx, contactId, reason: OPTED_OUT_REASON }) : [];
+  // Pending timed replies: opt-out stops all of the contact's; a newer message supersedes the
+  // deal's (the newest decision wins, so a lead who wrote three times overnight gets one reply).
+  const cancelledTimedReplyRunIds = optedOut
+    ? await cancelTimedReplies({ tx, contactId })
+    : input.event.type === 'inbound_message'
+      ? await cancelTimedReplies({ tx, contactId, dealId })
+      : [];
 
   // 4. The reply.
   let decisionId: string | null = null;
   let flowRunId: string | null = null;
   let draftId: string | null = null;
-  const addDraft = async (reason: string) => {
+  const timedReplyRunIds: string[] = [];
+  const startTimedReply = async (kind: TimedReplyKind, fireAt: string) => {
+    const flow = deps.router.registry.get(TIMED_REPLY_FLOW, '1');
+    if (!flow) throw new Error(`flow ${TIMED_REPLY_FLOW} is not registered (registerOsFlows)`);
+    const reply = decided.reply;
+    const timed: TimedReplyInput = {
+      kind,
+      contact_id: contactId,
+      deal_id: dealId,
+      stage: decided.stage.to,
+      fire_at: fireAt,
+      ...(kind === 'out_of_hours' && reply
+        ? { reply: { template_id: reply.template, template_version: reply.template_version, variables: reply.variables, language: reply.language } }
+        : {}),
+      actor,
+      correlation_id: correlationId,
+    };
+    const { run } = await startFlow({ tx, flow, input: { ...timed }, correlationId });
+    timedReplyRunIds.push(run.id);
+  };
+  const addDraft = async (reason: string, approvalRequestId: string | null = null) => {
     const [row] = await tx
       .insert(drafts)
       .values({
@@ -116,6 +148,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
         templateId: decided.reply?.template ?? null,
         language: decided.reply?.language ?? (contact.preferredLanguage as 'ar' | 'en'),
         reason,
+        approvalRequestId,
       })
       .returning({ id: drafts.id });
     return row?.id ?? null;
@@ -128,7 +161,15 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       request: {
         actor,
         action: 'send_whatsapp',
-        payload: { contact_id: contactId, deal_id: dealId, template_id: decided.reply.template, stage: decided.stage.to, language: decided.reply.language },
+        payload: {
+          contact_id: contactId,
+          deal_id: dealId,
+          template_id: decided.reply.template,
+          template_version: decided.reply.template_version,
+          variables: decided.reply.variables,
+          stage: decided.stage.to,
+          language: decided.reply.language,
+        },
         correlationId,
         idempotencyKey: options.idempotencyKey ? `os:${options.idempotencyKey}` : undefined,
       },
@@ -137,15 +178,15 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
     decisionId = outcome.decisionId;
     flowRunId = outcome.flowRunId;
     if (outcome.result !== 'accepted' && outcome.result !== 'forbidden') {
-      draftId = await addDraft(`the gateway answered ${outcome.result}: ${outcome.reason}; a human approves or edits the reply`);
+      draftId = await addDraft(`the gateway answered ${outcome.result}: ${outcome.reason}; a human approves or edits the reply`, outcome.approvalRequestId);
     }
   } else if (send?.mode === 'auto' || send?.mode === 'draft') {
     draftId = await addDraft(send.reason);
-  } else if (send?.mode === 'scheduled') {
-    draftId = await addDraft(
-      `scheduled for ${send.scheduled_for}: outside business hours; no durable timer sends it yet (future work), so a human sends or approves it`,
-    );
+  } else if (send?.mode === 'scheduled' && send.scheduled_for) {
+    await startTimedReply('out_of_hours', send.scheduled_for);
   }
+  // not_now: the follow-up timer (nurturing only; elsewhere not_now leaves the deal to a human).
+  if (decided.follow_up_at && decided.stage.to === 'nurturing') await startTimedReply('follow_up', decided.follow_up_at);
 
   const activityIds = (
     await tx.select({ id: activities.id }).from(activities).where(and(eq(activities.dealId, dealId), eq(activities.correlationId, correlationId))).orderBy(activities.id)
@@ -164,6 +205,8 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       flow_run_id: flowRunId,
       draft_id: draftId,
       cancelled_outbound_ids: cancelledOutboundIds,
+      timed_reply_run_ids: timedReplyRunIds,
+      cancelled_timed_reply_run_ids: cancelledTimedReplyRunIds,
     },
   };
 }

@@ -4,6 +4,7 @@ import { deals } from '../db/schema.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { findDeal, type DealScope } from '../deals/deals.store.ts';
 import { LIFECYCLE, type TemplateLanguage } from '../deals/lifecycle.ts';
+import { loadLifecycleConfig, type LifecycleConfig } from '../os-settings/os-settings.store.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { decideNextStep } from './decide.ts';
@@ -16,13 +17,20 @@ export interface ProcessEventOptions {
   scope: DealScope;
   correlationId: string;
   now?: Date;
+  /** The tenant's templates and settings, when the caller already read them (bulk: once for all events). */
+  config?: LifecycleConfig;
+}
+
+function stringValues(values: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 /**
  * Classifies an event and decides the next step for its deal. Reads the contact and the deal
  * (through the tenant transaction) and writes nothing: a phone not on file is a new lead.
  */
-export async function processEvent({ tx, input, scope, correlationId, now }: ProcessEventOptions): Promise<TProcessResponse> {
+export async function processEvent(options: ProcessEventOptions): Promise<TProcessResponse> {
+  const { tx, input, scope, correlationId, now } = options;
   const contact = input.contact_id
     ? await findContact(tx, input.contact_id)
     : input.contact
@@ -62,6 +70,7 @@ export async function processEvent({ tx, input, scope, correlationId, now }: Pro
   }
   if (hasOptedOut) stage = 'opted_out';
 
+  const config = options.config ?? (await loadLifecycleConfig(tx));
   const decision = decideNextStep({
     stage,
     event: input.event,
@@ -71,6 +80,9 @@ export async function processEvent({ tx, input, scope, correlationId, now }: Pro
       preferred_language: contact ? (contact.preferredLanguage as TemplateLanguage) : undefined,
     },
     now: now ?? (input.event.at ? new Date(input.event.at) : new Date()),
+    templates: config.templates,
+    businessHours: config.settings.business_hours,
+    variables: stringValues(config.settings.template_variables),
   });
   const { classification, ...rest } = decision;
   return {

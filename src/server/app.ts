@@ -8,6 +8,7 @@ import { approvalsRoutes } from '../approvals/approvals.routes.ts';
 import { contactsRoutes } from '../contacts/contacts.routes.ts';
 import { flowsRoutes } from '../flows/flows.routes.ts';
 import { gatewayRoutes } from '../gateway/gateway.routes.ts';
+import { osSettingsRoutes } from '../os-settings/os-settings.routes.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { draftsRoutes } from '../drafts/drafts.routes.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', intentsRoutes());
   app.route('/api/v1', draftsRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', osRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
+  app.route('/api/v1', osSettingsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -18,6 +18,7 @@ import { startFlowWorker } from '../flows/flow-worker.ts';
 import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
+import { registerOsFlows } from '../os/timed-reply.flow.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';
 import type { ReadinessReport } from './health.routes.ts';
@@ -82,6 +83,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const router = new TaskRouter(new FlowRegistry());
     registerBuiltinPlugins(router);
     const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
+    registerOsFlows(router, { masterKey });
     const app = createApp({
       logger,
       metrics,

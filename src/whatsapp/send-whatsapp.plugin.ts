@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { findContact } from '../contacts/contacts.store.ts';
 import { decisions, deals, outboundMessages } from '../db/schema.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
-import { LIFECYCLE, REPLY_TEMPLATES, renderTemplate } from '../deals/lifecycle.ts';
+import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../deals/lifecycle.ts';
 import { defineFlow, type StepContext } from '../flows/flow-definition.ts';
 import type { ActionPlugin } from '../gateway/task-router.ts';
+import { findTemplateVersion, loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import { cancelQueuedOutbound, contactHasOptedOut } from './outbound.ts';
 import type { WhatsAppProvider } from './provider.ts';
 import { createSandboxProvider } from './sandbox-provider.ts';
@@ -16,6 +17,10 @@ export const ZSendWhatsApp = z
     deal_id: z.uuid({ message: 'must be a UUID' }).optional(),
     text: z.string().trim().min(1).max(4096).optional(),
     template_id: z.string().trim().min(1).max(100).optional(),
+    /** The template version approved (0: built-in); absent: the tenant's version in use when it is recorded. */
+    template_version: z.number().int().min(0).optional(),
+    /** The values to fill the template with; absent: the contact's name and company and the tenant's variables. */
+    variables: z.record(z.string().regex(/^[a-z_]+$/), z.string().max(500)).optional(),
     language: z.enum(['ar', 'en']).optional(),
     /** The deal's stage as the caller saw it; standing approvals match on it, so the flow checks it. */
     stage: z.enum(DEAL_STAGE_VALUES).optional(),
@@ -76,10 +81,27 @@ export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext
                 if (await contactHasOptedOut(tx, contact.id)) throw new OutboundRefusedError(`contact ${contact.id} has opted out: nothing is sent to them`);
                 const language = payload.language ?? (contact.preferredLanguage as 'ar' | 'en');
                 let body = payload.text;
+                let templateVersion: number | null = null;
                 if (body === undefined) {
-                  const template = REPLY_TEMPLATES.find((t) => t.id === payload.template_id);
-                  if (!template) throw new OutboundRefusedError(`template ${payload.template_id} does not exist`);
-                  body = renderTemplate(template, { name: contact.name ?? undefined });
+                  const templateId = payload.template_id as string;
+                  const config = payload.template_version === undefined || payload.variables === undefined ? await loadLifecycleConfig(tx) : undefined;
+                  const template =
+                    payload.template_version !== undefined
+                      ? await findTemplateVersion(tx, templateId, payload.template_version)
+                      : config?.templates.find((candidate) => candidate.id === templateId);
+                  if (!template) throw new OutboundRefusedError(`template ${templateId}${payload.template_version === undefined ? '' : ` version ${payload.template_version}`} does not exist`);
+                  const variables = payload.variables ?? {
+                    ...config?.settings.template_variables,
+                    ...(contact.name ? { name: contact.name } : {}),
+                    ...(contact.company ? { company: contact.company } : {}),
+                  };
+                  try {
+                    body = renderTemplate(template, variables);
+                  } catch (error) {
+                    if (error instanceof MissingTemplateVariableError) throw new OutboundRefusedError(error.message);
+                    throw error;
+                  }
+                  templateVersion = template.version;
                 }
                 const [row] = await tx
                   .insert(outboundMessages)
@@ -89,6 +111,7 @@ export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext
                     toE164: contact.phoneE164,
                     body,
                     templateId: payload.template_id ?? null,
+                    templateVersion,
                     language,
                     idempotencyKey,
                     flowRunId: ctx.runId,

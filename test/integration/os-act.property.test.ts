@@ -24,7 +24,8 @@ const optOutTexts = dataset.filter((m) => m.intent === 'opt_out').map((m) => m.t
 const otherTexts = dataset.filter((m) => m.intent !== 'opt_out').map((m) => m.text);
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Timed replies (not_now follow-ups) fire at once (their due dates are in the past) and see business hours open.
+  t = await createTestApp({ clock: () => new Date(SUNDAY_10_RIYADH) });
   tenant = await t.createTestTenant('os-act-prop');
   admin = await tenant.token('admin');
   await grantTemplateReplies(t, tenant);

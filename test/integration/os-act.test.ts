@@ -118,12 +118,15 @@ describe('POST /api/v1/os/process-and-act', () => {
     expect(await rows('SELECT * FROM outbound_messages WHERE contact_id = $1', [contactId])).toHaveLength(1);
   });
 
-  it('outside business hours: a draft saying when it was scheduled for', async () => {
-    const response = await act({ contact: { phone: '0558880004' }, event: { type: 'inbound_message', text: 'ابغى اعرف الاسعار', at: '2026-01-09T12:00:00Z' } });
+  it('outside business hours: a durable timer, no draft, nothing sent in the same request', async () => {
+    // Far in the future, so the timer is still waiting when we look (timed-replies.test.ts lets them fire).
+    const response = await act({ contact: { phone: '0558880004' }, event: { type: 'inbound_message', text: 'ابغى اعرف الاسعار', at: '2099-01-09T12:00:00Z' } });
     expect(response.status, response.text).toBe(200);
     expect(response.json.actions).toContainEqual(expect.objectContaining({ action: 'send_whatsapp', mode: 'scheduled' }));
-    const [draft] = await rows('SELECT * FROM drafts WHERE id = $1', [response.json.done.draft_id]);
-    expect(draft.reason).toMatch(/^scheduled for 2026-01-11T06:00:00.000Z/);
+    expect(response.json.done.draft_id).toBeNull();
+    expect(response.json.done.timed_reply_run_ids).toHaveLength(1);
+    const [run] = await rows('SELECT * FROM flow_runs WHERE id = $1', [response.json.done.timed_reply_run_ids[0]]);
+    expect(run).toMatchObject({ flow_name: 'os:timed_reply', input: expect.objectContaining({ kind: 'out_of_hours', fire_at: '2099-01-11T06:00:00.000Z' }) });
     expect(await rows('SELECT * FROM outbound_messages WHERE contact_id = $1', [response.json.done.contact_id])).toHaveLength(0);
   });
 

@@ -48,6 +48,10 @@ beforeAll(async () => {
       body: { action: 'notify_partner', conditions: {}, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
     });
     expect(grant.status).toBe(201);
+    const settings = await t.request('PUT', '/api/v1/os/settings', { token, body: { business_hours: { days: [0, 1, 2, 3, 4], start: '08:00', end: '17:00' } } });
+    expect(settings.status, settings.text).toBe(200);
+    const template = await t.request('PUT', '/api/v1/os/templates/welcome.plain.ar', { token, body: { text: `هلا والله (${slug})` } });
+    expect(template.status, template.text).toBe(200);
     // Written only by workers and operators: seeded directly.
     await t.superuser.query(`INSERT INTO canary_memberships (tenant_id, subject, version) VALUES ($1, 'policy', 'v1')`, [tenant.id]);
     await t.superuser.query(`INSERT INTO side_effects (tenant_id, idempotency_key, run_id, step) VALUES ($1, $2 || ':s:e', $2::uuid, 's')`, [tenant.id, run.json.flow_run_id]);

@@ -8,6 +8,7 @@ import { FlowRegistry } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { TaskRouter, type ActionPlugin } from '../../src/gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../../src/plugins/builtin-plugins.ts';
+import { registerOsFlows } from '../../src/os/timed-reply.flow.ts';
 import { createPool } from '../../src/db/client.ts';
 import { createApp } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -41,7 +42,15 @@ export interface RequestOptions {
  * An in-process app (`app.request()`) over its own cloned database, with the log lines kept
  * in memory so tests can read what was logged.
  */
-export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?: number; plugins?: ActionPlugin[] } = {}) {
+export async function createTestApp(
+  options: {
+    lockTimeoutMs?: number;
+    poolMax?: number;
+    plugins?: ActionPlugin[];
+    /** The clock timed replies read business hours and ask the gateway with (the engine's timers use the real one). */
+    clock?: () => Date;
+  } = {},
+) {
   const database: TestDatabase = await createTestDatabase();
   const appPool = createPool({ connectionString: database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
   const ownerPool = createPool({ connectionString: database.ownerUrl, max: 4, applicationName: 'dealix-test-owner' });
@@ -57,6 +66,7 @@ export async function createTestApp(options: { lockTimeoutMs?: number; poolMax?:
   const router = new TaskRouter(new FlowRegistry());
   registerBuiltinPlugins(router);
   for (const plugin of options.plugins ?? []) router.register(plugin);
+  registerOsFlows(router, { masterKey: TEST_MASTER_KEY, ...(options.clock ? { now: options.clock } : {}) });
   const app = createApp({
     logger,
     metrics: createMetrics({ defaultMetrics: false }),

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { jsonFixture } from '../../../test/fixtures/whatsapp-webhooks/load-fixture.ts';
+import { parseFonnteWebhook } from './parse-fonnte.ts';
+import { parseGreenApiWebhook } from './parse-green-api.ts';
+import { parseMetaCloudWebhook } from './parse-meta-cloud.ts';
+import { parseUltramsgWebhook } from './parse-ultramsg.ts';
+import { parseBody, unixSecondsToDate, ZInboundWebhookEvent, type ParseResult } from './webhook-events.ts';
+
+describe('unixSecondsToDate', () => {
+  it.each([
+    [1749416383, '2025-06-08T20:59:43.000Z'],
+    ['1749416383', '2025-06-08T20:59:43.000Z'],
+    [' 1749416383 ', '2025-06-08T20:59:43.000Z'],
+  ])('%j → %s', (input, iso) => expect(unixSecondsToDate(input)?.toISOString()).toBe(iso));
+
+  it.each([undefined, null, '', '0', 0, -5, 'abc', '17494e3', Number.NaN])('%j → null', (input) => expect(unixSecondsToDate(input)).toBeNull());
+});
+
+describe('parseBody', () => {
+  it('names nested fields with dotted paths and the body itself as "body"', () => {
+    const schema = z.object({ a: z.object({ b: z.array(z.string()) }) });
+    expect(parseBody(schema, { a: { b: ['x', 1] } })).toMatchObject({ ok: false, errors: [{ field: 'a.b.1' }] });
+    expect(parseBody(schema, 'text')).toMatchObject({ ok: false, errors: [{ field: 'body' }] });
+    expect(parseBody(schema, { a: { b: [] } })).toEqual({ ok: true, data: { a: { b: [] } } });
+  });
+});
+
+describe('every fixture against the normalised event schema', () => {
+  const cases: [string, (body: unknown) => ParseResult][] = [
+    ['green-api.text.json', parseGreenApiWebhook],
+    ['green-api.extended-text.json', parseGreenApiWebhook],
+    ['green-api.quoted.json', parseGreenApiWebhook],
+    ['green-api.outgoing-echo.json', parseGreenApiWebhook],
+    ['green-api.status-delivered.json', parseGreenApiWebhook],
+    ['green-api.status-read.json', parseGreenApiWebhook],
+    ['green-api.status-no-account.json', parseGreenApiWebhook],
+    ['ultramsg.message-received.json', parseUltramsgWebhook],
+    ['ultramsg.form-encoded.json', parseUltramsgWebhook],
+    ['ultramsg.from-me-echo.json', parseUltramsgWebhook],
+    ['ultramsg.message-ack.json', parseUltramsgWebhook],
+    ['fonnte.message.json', parseFonnteWebhook],
+    ['fonnte.message-status.json', parseFonnteWebhook],
+    ['fonnte.device-status.json', parseFonnteWebhook],
+    ['meta-cloud.text.json', parseMetaCloudWebhook],
+    ['meta-cloud.text-escaped.json', parseMetaCloudWebhook],
+    ['meta-cloud.batch.json', parseMetaCloudWebhook],
+    ['meta-cloud.statuses.json', parseMetaCloudWebhook],
+  ];
+
+  it.each(cases)('%s parses to schema-valid events', (name, parse) => {
+    const result = parse(jsonFixture(name));
+    if (!result.ok) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
+    expect(result.events.length).toBeGreaterThan(0);
+    for (const event of result.events) expect(ZInboundWebhookEvent.parse(event)).toEqual(event);
+  });
+
+  it.each([
+    ['green-api.malformed.json', parseGreenApiWebhook],
+    ['ultramsg.malformed.json', parseUltramsgWebhook],
+    ['fonnte.malformed.json', parseFonnteWebhook],
+    ['meta-cloud.malformed.json', parseMetaCloudWebhook],
+  ] as const)('%s is rejected with at least one named field', (name, parse) => {
+    const result = parse(jsonFixture(name));
+    expect(result.ok).toBe(false);
+    if (!result.ok) for (const error of result.errors) expect(error.field).not.toBe('');
+  });
+});
