@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseMasterKey } from '../crypto/envelope.ts';
+import { REAL_PROVIDER_NAMES, type RealProviderName } from '../whatsapp/provider.ts';
+import type { ProviderSettings } from '../whatsapp/provider-settings.ts';
 
 /**
  * Environment variables are parsed once at boot into one typed object. Empty strings count
@@ -57,6 +59,30 @@ export const ZEnv = z
     DEALIX_WORKER_CONCURRENCY: intInRange(4, 0, 64),
     DEALIX_APPROVAL_TOKEN_TTL_HOURS: intInRange(24, 1, 24 * 30),
     DEALIX_FAULT_POINT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['before_side_effect', 'after_side_effect', 'while_waiting']).optional()),
+    GREEN_API_INSTANCE_ID: optionalString,
+    GREEN_API_TOKEN: optionalString,
+    GREEN_API_URL: optionalUrl,
+    GREEN_API_WEBHOOK_TOKEN: optionalString,
+    ULTRAMSG_INSTANCE_ID: optionalString,
+    ULTRAMSG_TOKEN: optionalString,
+    ULTRAMSG_API_URL: optionalUrl,
+    FONNTE_TOKEN: optionalString,
+    FONNTE_API_URL: optionalUrl,
+    FONNTE_WEBHOOK_SECRET: optionalString,
+    WHATSAPP_API_TOKEN: optionalString,
+    WHATSAPP_PHONE_NUMBER_ID: optionalString,
+    WHATSAPP_API_URL: optionalUrl,
+    WHATSAPP_API_VERSION: optionalString,
+    WHATSAPP_APP_SECRET: optionalString,
+    WHATSAPP_VERIFY_TOKEN: optionalString,
+    WHATSAPP_PROVIDERS: z.preprocess(
+      (value) => (value === '' || value === undefined ? undefined : String(value).split(',').map((name) => name.trim()).filter(Boolean)),
+      z
+        .array(z.enum(REAL_PROVIDER_NAMES, { message: `must list providers among ${REAL_PROVIDER_NAMES.join(', ')}` }))
+        .refine((names) => new Set(names).size === names.length, 'must not name a provider twice')
+        .optional(),
+    ),
+    WHATSAPP_TIMEOUT_MS: intInRange(10_000, 100, 120_000),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: optionalString.default('dealix'),
   })
@@ -84,6 +110,20 @@ export const ZEnv = z
         path: ['DEALIX_MASTER_KEY'],
         message: 'with an external DATABASE_URL, set DEALIX_MASTER_KEY (32 bytes, base64 or hex): it seals the tenants\' signing keys',
       });
+    }
+    // Each provider's variables come as a set (SPEC §4): half a set is a mistake, not "unconfigured".
+    const sets: Array<[string, (keyof typeof env)[], (keyof typeof env)[]]> = [
+      ['Green API', ['GREEN_API_INSTANCE_ID', 'GREEN_API_TOKEN'], ['GREEN_API_URL', 'GREEN_API_WEBHOOK_TOKEN']],
+      ['Ultramsg', ['ULTRAMSG_INSTANCE_ID', 'ULTRAMSG_TOKEN'], ['ULTRAMSG_API_URL']],
+      ['Fonnte', ['FONNTE_TOKEN'], ['FONNTE_API_URL', 'FONNTE_WEBHOOK_SECRET']],
+      ['Meta WhatsApp Cloud API', ['WHATSAPP_API_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'], ['WHATSAPP_API_URL', 'WHATSAPP_API_VERSION', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']],
+    ];
+    for (const [label, required, optional] of sets) {
+      const given = [...required, ...optional].filter((key) => env[key] !== undefined);
+      if (given.length === 0) continue;
+      for (const key of required) {
+        if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${label}: ${given.join(', ')} set but ${key} missing` });
+      }
     }
     if (env.DEALIX_JWT_SECRET && env.DEALIX_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['DEALIX_JWKS_URL'], message: 'set DEALIX_JWT_SECRET or DEALIX_JWKS_URL, not both' });
@@ -124,6 +164,15 @@ export interface Config {
   approvalTokenTtlHours: number;
   /** Crash tests only: kill the process at this named point of the flow engine. */
   faultPoint: 'before_side_effect' | 'after_side_effect' | 'while_waiting' | undefined;
+  whatsapp: WhatsAppConfig;
+}
+
+export interface WhatsAppConfig {
+  /** The fallback order (WHATSAPP_PROVIDERS); undefined: the configured ones in SPEC order. */
+  order: RealProviderName[] | undefined;
+  /** Providers configured by the environment, for every tenant without its own credentials. */
+  providers: Partial<ProviderSettings>;
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -177,5 +226,30 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     workerConcurrency: env.DEALIX_WORKER_CONCURRENCY,
     approvalTokenTtlHours: env.DEALIX_APPROVAL_TOKEN_TTL_HOURS,
     faultPoint: env.DEALIX_FAULT_POINT,
+    whatsapp: { order: env.WHATSAPP_PROVIDERS, providers: whatsappProvidersFrom(env), timeoutMs: env.WHATSAPP_TIMEOUT_MS },
   };
+}
+
+const defined = <T extends Record<string, unknown>>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+function whatsappProvidersFrom(env: TEnv): Partial<ProviderSettings> {
+  const providers: Partial<ProviderSettings> = {};
+  if (env.GREEN_API_INSTANCE_ID && env.GREEN_API_TOKEN) {
+    providers['green-api'] = defined({ instance_id: env.GREEN_API_INSTANCE_ID, token: env.GREEN_API_TOKEN, api_url: env.GREEN_API_URL, webhook_token: env.GREEN_API_WEBHOOK_TOKEN });
+  }
+  if (env.ULTRAMSG_INSTANCE_ID && env.ULTRAMSG_TOKEN) {
+    providers.ultramsg = defined({ instance_id: env.ULTRAMSG_INSTANCE_ID, token: env.ULTRAMSG_TOKEN, api_url: env.ULTRAMSG_API_URL });
+  }
+  if (env.FONNTE_TOKEN) providers.fonnte = defined({ token: env.FONNTE_TOKEN, api_url: env.FONNTE_API_URL, webhook_secret: env.FONNTE_WEBHOOK_SECRET });
+  if (env.WHATSAPP_API_TOKEN && env.WHATSAPP_PHONE_NUMBER_ID) {
+    providers['meta-cloud'] = defined({
+      access_token: env.WHATSAPP_API_TOKEN,
+      phone_number_id: env.WHATSAPP_PHONE_NUMBER_ID,
+      api_url: env.WHATSAPP_API_URL,
+      api_version: env.WHATSAPP_API_VERSION,
+      app_secret: env.WHATSAPP_APP_SECRET,
+      verify_token: env.WHATSAPP_VERIFY_TOKEN,
+    });
+  }
+  return providers;
 }

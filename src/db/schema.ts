@@ -469,9 +469,15 @@ export const outboundMessages = pgTable(
     sentInStage: text('sent_in_stage'),
     cancelledAt: at('cancelled_at'),
     cancelReason: text('cancel_reason'),
+    /** From the provider's status webhooks: sent → delivered → read (or failed, with the error). */
+    deliveryStatus: text('delivery_status'),
+    deliveredAt: at('delivered_at'),
+    readAt: at('read_at'),
   },
   (t) => [
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'outbound_messages__tenant_id__fk' }).onDelete('cascade'),
+    check('outbound_messages__delivery_status__check', sql`${t.deliveryStatus} IN ('sent', 'delivered', 'read', 'failed')`),
+    index('outbound_messages__tenant_provider_external_idx').on(t.tenantId, t.provider, t.externalId),
     foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id], name: 'outbound_messages__contact_id__fk' }),
     foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'outbound_messages__deal_id__fk' }),
     unique('outbound_messages__tenant_idempotency_key__key').on(t.tenantId, t.idempotencyKey),
@@ -602,5 +608,99 @@ export const osSettingsVersions = pgTable(
     primaryKey({ columns: [t.tenantId, t.version], name: 'os_settings_versions__pk' }),
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'os_settings_versions__tenant_id__fk' }).onDelete('cascade'),
     check('os_settings_versions__version__check', sql`${t.version} >= 1`),
+  ],
+);
+
+/**
+ * Per-tenant WhatsApp provider credentials (issue 5): the JSON of the provider's settings,
+ * sealed with AES-256-GCM under DEALIX_MASTER_KEY (the AAD binds tenant and provider, so a
+ * sealed value copied to another tenant or provider does not open). Never returned by the API.
+ */
+export const whatsappCredentials = pgTable(
+  'whatsapp_credentials',
+  {
+    tenantId: tenantId(),
+    provider: text('provider').notNull(),
+    sealed: text('sealed').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.provider], name: 'whatsapp_credentials__pk' }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'whatsapp_credentials__tenant_id__fk' }).onDelete('cascade'),
+    check('whatsapp_credentials__provider__check', sql`${t.provider} IN ('green-api', 'ultramsg', 'fonnte', 'meta-cloud')`),
+  ],
+);
+
+/**
+ * The unguessable key in a tenant's webhook URLs (/webhooks/whatsapp/{provider}/{key}). Looked
+ * up by its SHA-256 before any tenant is known (a SECURITY DEFINER function); the key itself
+ * is kept sealed so an admin can read the URLs again.
+ */
+export const whatsappWebhookKeys = pgTable(
+  'whatsapp_webhook_keys',
+  {
+    tenantId: tenantId().primaryKey(),
+    keySha256: text('key_sha256').notNull().unique('whatsapp_webhook_keys__key_sha256__key'),
+    sealedKey: text('sealed_key').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'whatsapp_webhook_keys__tenant_id__fk' }).onDelete('cascade')],
+);
+
+/**
+ * Every authentic webhook event, stored before it is acknowledged. Inbound messages are
+ * unique per provider message id, so a redelivery is recognised and processed once.
+ */
+export const whatsappWebhookEvents = pgTable(
+  'whatsapp_webhook_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    provider: text('provider').notNull(),
+    kind: text('kind').notNull(),
+    providerMessageId: text('provider_message_id'),
+    /** The normalised event (message, status or ignored, with the reason). */
+    event: jsonb('event').notNull(),
+    /** The request body exactly as received, for audit and reprocessing. */
+    rawBody: text('raw_body').notNull(),
+    flowRunId: uuid('flow_run_id'),
+    /** Set in the same transaction as the processing, so a re-run of the step does nothing twice. */
+    processedAt: at('processed_at'),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'whatsapp_webhook_events__tenant_id__fk' }).onDelete('cascade'),
+    check('whatsapp_webhook_events__kind__check', sql`${t.kind} IN ('message', 'status', 'ignored')`),
+    uniqueIndex('whatsapp_webhook_events__message_key')
+      .on(t.tenantId, t.provider, t.providerMessageId)
+      .where(sql`${t.kind} = 'message'`),
+  ],
+);
+
+/** One row per provider tried for an outbound message: the fallback chain's record (issue 5). */
+export const whatsappSendAttempts = pgTable(
+  'whatsapp_send_attempts',
+  {
+    id: uuid('id').primaryKey().defaultRandom().$defaultFn(uuidv7),
+    tenantId: tenantId(),
+    outboundId: uuid('outbound_id'),
+    flowRunId: uuid('flow_run_id'),
+    provider: text('provider').notNull(),
+    /** started (written before the call), then accepted | transient | permanent | skipped. */
+    outcome: text('outcome').notNull(),
+    code: text('code'),
+    reason: text('reason'),
+    externalId: text('external_id'),
+    latencyMs: integer('latency_ms'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    finishedAt: at('finished_at'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'whatsapp_send_attempts__tenant_id__fk' }).onDelete('cascade'),
+    check('whatsapp_send_attempts__outcome__check', sql`${t.outcome} IN ('started', 'accepted', 'transient', 'permanent', 'skipped')`),
+    index('whatsapp_send_attempts__tenant_provider_idx').on(t.tenantId, t.provider, t.startedAt.desc()),
+    index('whatsapp_send_attempts__tenant_outbound_idx').on(t.tenantId, t.outboundId),
   ],
 );

@@ -6,6 +6,7 @@ import { defineFlow } from '../flows/flow-definition.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { createSendWhatsAppPlugin } from '../whatsapp/send-whatsapp.plugin.ts';
+import type { WhatsAppService } from '../whatsapp/whatsapp-service.ts';
 
 /**
  * The built-in plugin set: small class-A actions that exercise the whole fabric (gate,
@@ -163,10 +164,17 @@ export const summarize: ActionPlugin = {
 };
 
 /** send_whatsapp with the sandbox provider (class B: every send needs an approval). */
-export const sendWhatsApp: ActionPlugin = createSendWhatsAppPlugin();
+/** The class-A plugins that need nothing but the database. */
+export const BUILTIN_PLUGINS: readonly ActionPlugin[] = [internalStatusUpdate, tag, summarize];
 
-export const BUILTIN_PLUGINS: readonly ActionPlugin[] = [internalStatusUpdate, tag, summarize, sendWhatsApp];
-
-export function registerBuiltinPlugins(router: TaskRouter): void {
+/**
+ * Registers the built-in plugins, send_whatsapp included: it sends through the tenant's
+ * provider chain, or the sandbox when no provider is configured.
+ *
+ * @example
+ * registerBuiltinPlugins(router, { whatsapp });
+ */
+export function registerBuiltinPlugins(router: TaskRouter, deps: { whatsapp: WhatsAppService }): void {
   for (const plugin of BUILTIN_PLUGINS) router.register(plugin);
+  router.register(createSendWhatsAppPlugin({ whatsapp: deps.whatsapp }));
 }

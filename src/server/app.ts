@@ -9,6 +9,7 @@ import { contactsRoutes } from '../contacts/contacts.routes.ts';
 import { flowsRoutes } from '../flows/flows.routes.ts';
 import { gatewayRoutes } from '../gateway/gateway.routes.ts';
 import { osSettingsRoutes } from '../os-settings/os-settings.routes.ts';
+import type { WhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { draftsRoutes } from '../drafts/drafts.routes.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   version: string;
   /** The execution fabric: plugins (and their flows), and the key that seals signing keys. */
   fabric: { router: TaskRouter; masterKey: Buffer; approvalTokenTtlHours: number };
+  /** WhatsApp providers: the environment's configuration and the fallback chains. */
+  whatsapp: WhatsAppService;
 }
 
 /**

@@ -19,6 +19,7 @@ import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
 import { registerOsFlows } from '../os/timed-reply.flow.ts';
+import { createWhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';
 import type { ReadinessReport } from './health.routes.ts';
@@ -80,9 +81,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
       }
     };
-    const router = new TaskRouter(new FlowRegistry());
-    registerBuiltinPlugins(router);
     const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
+    const whatsapp = createWhatsAppService({ config: config.whatsapp, masterKey });
+    stack.push(async () => whatsapp.shutdown());
+    const router = new TaskRouter(new FlowRegistry());
+    registerBuiltinPlugins(router, { whatsapp });
     registerOsFlows(router, { masterKey });
     const app = createApp({
       logger,
@@ -95,6 +98,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       bodyLimitBytes: config.bodyLimitBytes,
       version: VERSION,
       fabric: { router, masterKey, approvalTokenTtlHours: config.approvalTokenTtlHours },
+      whatsapp,
     });
 
     if (config.workerConcurrency > 0) {

@@ -1,15 +1,19 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { findContact } from '../contacts/contacts.store.ts';
-import { decisions, deals, outboundMessages } from '../db/schema.ts';
+import { decisions, deals, drafts, inboundMessages, outboundMessages, whatsappSendAttempts } from '../db/schema.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../deals/lifecycle.ts';
 import { defineFlow, type StepContext } from '../flows/flow-definition.ts';
 import type { ActionPlugin } from '../gateway/task-router.ts';
 import { findTemplateVersion, loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
-import { cancelQueuedOutbound, contactHasOptedOut } from './outbound.ts';
-import type { WhatsAppProvider } from './provider.ts';
-import { createSandboxProvider } from './sandbox-provider.ts';
+import type { TenantTx } from '../tenancy/with-tenant.ts';
+import type { ConfiguredProvider } from './credentials.store.ts';
+import { cancelQueuedOutbound, contactHasOptedOut, type OutboundMessageRow } from './outbound.ts';
+import type { SendResult, WhatsAppProvider } from './provider.ts';
+import { createSandboxProvider, SANDBOX_PROVIDER } from './sandbox-provider.ts';
+import type { ProviderChain } from './send-smart.ts';
+import type { WhatsAppService } from './whatsapp-service.ts';
 
 export const ZSendWhatsApp = z
   .strictObject({
@@ -22,6 +26,14 @@ export const ZSendWhatsApp = z
     /** The values to fill the template with; absent: the contact's name and company and the tenant's variables. */
     variables: z.record(z.string().regex(/^[a-z_]+$/), z.string().max(500)).optional(),
     language: z.enum(['ar', 'en']).optional(),
+    /** A Meta-approved template, sent instead of the text when Meta's 24-hour window is closed. */
+    whatsapp_template: z
+      .strictObject({
+        name: z.string().trim().min(1).max(512),
+        language: z.enum(['ar', 'en']),
+        parameters: z.array(z.string().max(1024)).max(20).default([]),
+      })
+      .optional(),
     /** The deal's stage as the caller saw it; standing approvals match on it, so the flow checks it. */
     stage: z.enum(DEAL_STAGE_VALUES).optional(),
   })
@@ -50,7 +62,7 @@ export const OPTED_OUT_REASON = 'opted_out';
  * @example
  * router.register(createSendWhatsAppPlugin()); // sandbox provider
  */
-export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext<Input>) => WhatsAppProvider } = {}): ActionPlugin {
+export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; provider?: (ctx: StepContext<Input>) => WhatsAppProvider } = {}): ActionPlugin {
   const providerFor = options.provider ?? ((ctx: StepContext<Input>) => createSandboxProvider((work) => ctx.db(work)));
   return {
     action: 'send_whatsapp',
@@ -183,30 +195,37 @@ export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext
                 if (current.status === 'sent') return { output: { outbound_id: current.id, status: 'sent', external_id: current.externalId } };
                 if (current.status === 'failed') throw new Error(`outbound message ${current.id} failed: ${current.error}`);
 
-                const result = await ctx.sideEffect('provider', async (idempotencyKey) => {
-                  const sent = await provider.send({ to: current.toE164, text: current.body, idempotencyKey, outboundId: current.id });
-                  // Not recorded as done, so the retry calls again under the same key.
-                  if (sent.kind === 'transient') throw new Error(`provider ${provider.name}: transient failure: ${sent.reason}`);
-                  return sent;
-                });
+                const configured = options.whatsapp ? await options.whatsapp.providersFor(tx, ctx.tenantId) : [];
+                const chain = options.whatsapp?.chainFor(configured);
+                const message = { to: current.toE164, text: current.body, outboundId: current.id };
+                const result: SendResult & { provider?: string } = chain
+                  ? await sendThroughChain({ ctx, tx, chain, configured, whatsapp: options.whatsapp as WhatsAppService, current, message })
+                  : { ...(await sendThroughProvider(ctx, providerFor(ctx), message)), provider: SANDBOX_PROVIDER };
+                const providerName = result.provider ?? SANDBOX_PROVIDER;
                 if (result.kind === 'accepted') {
                   await tx
                     .update(outboundMessages)
                     .set({
                       status: 'sent',
-                      provider: provider.name,
+                      provider: providerName,
                       externalId: result.externalId,
                       sentAt: sql`coalesce(${outboundMessages.sentAt}, now())`,
+                      deliveryStatus: sql`coalesce(${outboundMessages.deliveryStatus}, 'sent')`,
                       ...(sentInStage ? { sentInStage } : {}),
                     })
                     .where(and(eq(outboundMessages.id, current.id), inArray(outboundMessages.status, ['queued', 'sent'])));
-                  return { output: { outbound_id: current.id, status: 'sent', external_id: result.externalId } };
+                  return { output: { outbound_id: current.id, status: 'sent', provider: providerName, external_id: result.externalId } };
                 }
                 await tx
                   .update(outboundMessages)
-                  .set({ status: 'failed', provider: provider.name, error: result.reason })
+                  .set({ status: 'failed', provider: providerName, error: `${result.code ? `${result.code}: ` : ''}${result.reason}` })
                   .where(and(eq(outboundMessages.id, current.id), eq(outboundMessages.status, 'queued')));
-                throw new Error(`provider ${provider.name} refused the message for good: ${result.reason}`);
+                if (result.code && WINDOW_CODES.has(result.code)) {
+                  // Not a failure of the flow: the message is handled, as a draft a human finishes.
+                  const draftId = await draftForClosedWindow(tx, current, result.code, result.reason);
+                  return { output: { outbound_id: current.id, status: 'failed', code: result.code, draft_id: draftId } };
+                }
+                throw new Error(`provider ${providerName} refused the message for good: ${result.reason}`);
               });
             },
             noCompensation: { reason: 'a sent WhatsApp message cannot be unsent', escalate: true },
@@ -215,4 +234,125 @@ export function createSendWhatsAppPlugin(options: { provider?: (ctx: StepContext
       }),
     ],
   };
+}
+
+/** Meta's 24-hour customer-service window: free text is refused outside it (131047). */
+const WINDOW_CODES = new Set(['131047', 'outside_24h_window']);
+
+/**
+ * A closed 24-hour window turns the message into a draft saying why (issue 5): a human sends an
+ * approved template, or waits for the customer to write again (which reopens the window).
+ */
+export async function draftForClosedWindow(
+  tx: TenantTx,
+  outbound: Pick<OutboundMessageRow, 'contactId' | 'dealId' | 'body' | 'templateId' | 'language'>,
+  code: string,
+  reason: string,
+): Promise<string | undefined> {
+  const [draft] = await tx
+    .insert(drafts)
+    .values({
+      contactId: outbound.contactId,
+      dealId: outbound.dealId,
+      text: outbound.body,
+      templateId: outbound.templateId,
+      language: outbound.language,
+      reason:
+        `WhatsApp's 24-hour window is closed (${code}): the customer last wrote more than 24 hours ago, so Meta delivers only approved templates ` +
+        `(${reason}). Send an approved template, or wait until the customer writes again.`,
+    })
+    .returning({ id: drafts.id });
+  return draft?.id;
+}
+
+type Message = { to: string; text: string; outboundId: string };
+
+/** The sandbox (or a test's provider): one provider, no chain. A transient answer is retried by the flow. */
+async function sendThroughProvider(ctx: StepContext<Input>, provider: WhatsAppProvider, message: Message): Promise<SendResult> {
+  return ctx.sideEffect('provider', async (idempotencyKey) => {
+    const sent = await provider.send({ ...message, idempotencyKey });
+    // Not recorded as done, so the retry calls again under the same key.
+    if (sent.kind === 'transient') throw new Error(`provider ${provider.name}: transient failure: ${sent.reason}`);
+    return sent;
+  });
+}
+
+/**
+ * The fallback chain, with every attempt recorded in its own committed transaction (a
+ * `started` row BEFORE the call, so a crash mid-call leaves a trace). A resumed send whose
+ * last attempt never got an answer goes to THAT provider only, under the same key: the
+ * message may have been accepted there, and another provider would reach the customer twice.
+ * All providers transient → the step throws and the flow retries with backoff; after the
+ * last attempt the run fails to a dead letter, whose replay sends once.
+ */
+async function sendThroughChain(options: {
+  ctx: StepContext<Input>;
+  tx: TenantTx;
+  chain: ProviderChain;
+  configured: readonly ConfiguredProvider[];
+  whatsapp: WhatsAppService;
+  current: OutboundMessageRow;
+  message: Message;
+}): Promise<SendResult & { provider?: string }> {
+  const { ctx, tx, current, message, configured, whatsapp } = options;
+  const [last] = await tx
+    .select({ max: sql<Date | null>`max(${inboundMessages.receivedAt})` })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.contactId, current.contactId));
+  const lastInboundAt = last?.max ? new Date(last.max) : null;
+  const payload = ctx.input.payload;
+  const template = payload.whatsapp_template
+    ? { name: payload.whatsapp_template.name, language: payload.whatsapp_template.language, parameters: payload.whatsapp_template.parameters }
+    : undefined;
+  return ctx.sideEffect('provider', async (idempotencyKey) => {
+    const [unanswered] = await ctx.db((t) =>
+      t
+        .select({ provider: whatsappSendAttempts.provider })
+        .from(whatsappSendAttempts)
+        .where(and(eq(whatsappSendAttempts.outboundId, current.id), eq(whatsappSendAttempts.outcome, 'started')))
+        .orderBy(desc(whatsappSendAttempts.startedAt))
+        .limit(1),
+    );
+    const only = unanswered ? configured.filter((provider) => provider.name === unanswered.provider) : [];
+    const chain = (only.length > 0 ? whatsapp.chainFor(only) : undefined) ?? options.chain;
+    const started = new Map<string, string>();
+    const { result } = await chain.send({
+      message: { ...message, idempotencyKey, template },
+      lastInboundAt,
+      onAttempt: async (attempt) => {
+        if (attempt.outcome === 'started') {
+          const [row] = await ctx.db((t) =>
+            t
+              .insert(whatsappSendAttempts)
+              .values({ outboundId: current.id, flowRunId: ctx.runId, provider: attempt.provider, outcome: 'started', startedAt: attempt.startedAt })
+              .returning({ id: whatsappSendAttempts.id }),
+          );
+          if (row) started.set(attempt.provider, row.id);
+          return;
+        }
+        const values = {
+          outcome: attempt.outcome,
+          code: attempt.code ?? null,
+          reason: attempt.reason ?? null,
+          externalId: attempt.externalId ?? null,
+          latencyMs: Math.round(attempt.latencyMs),
+          finishedAt: new Date(),
+        };
+        const rowId = started.get(attempt.provider);
+        started.delete(attempt.provider);
+        await ctx.db(async (t) => {
+          if (rowId) await t.update(whatsappSendAttempts).set(values).where(eq(whatsappSendAttempts.id, rowId));
+          else await t.insert(whatsappSendAttempts).values({ ...values, outboundId: current.id, flowRunId: ctx.runId, provider: attempt.provider, startedAt: attempt.startedAt });
+          // The answer to an earlier, unanswered call (a resumed send) settles that row too.
+          await t
+            .update(whatsappSendAttempts)
+            .set({ outcome: attempt.outcome, reason: sql`coalesce(${whatsappSendAttempts.reason}, 'answered on resume')`, finishedAt: new Date() })
+            .where(and(eq(whatsappSendAttempts.outboundId, current.id), eq(whatsappSendAttempts.provider, attempt.provider), eq(whatsappSendAttempts.outcome, 'started')));
+        });
+      },
+    });
+    // Not recorded as done: the flow retries the whole chain under the same key (later, with backoff).
+    if (result.kind === 'transient') throw new Error(`no WhatsApp provider took the message (will retry): ${result.reason}`);
+    return result;
+  });
 }

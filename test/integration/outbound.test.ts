@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { outboundMessages } from '../../src/db/schema.ts';
 import type { StepContext } from '../../src/flows/flow-definition.ts';
-import { sendWhatsApp } from '../../src/plugins/builtin-plugins.ts';
 import { withTenant, type TenantTx } from '../../src/tenancy/with-tenant.ts';
 import { cancelQueuedOutbound } from '../../src/whatsapp/outbound.ts';
 import { createSandboxProvider, sandboxExternalId } from '../../src/whatsapp/sandbox-provider.ts';
@@ -164,7 +163,7 @@ describe('opt-out and queued messages', () => {
     const outboundId = await insertQueued(contactId, phone, 'send-time-1');
     expect((await optOut(dealId)).status).toBe(200);
 
-    const step = sendWhatsApp.flows[0]?.steps.find((s) => s.name === 'send');
+    const step = t.router.get('send_whatsapp')?.flows[0]?.steps.find((s) => s.name === 'send');
     if (!step) throw new Error('no send step');
     let providerCalls = 0;
     const ctx = {

@@ -72,6 +72,14 @@ beforeAll(async () => {
       deal.json.id,
     ]);
   }
+  // WhatsApp tables (issue 5), seeded directly: they are written by webhooks and send flows.
+  for (const [index, slug] of ['rls-a', 'rls-b'].entries()) {
+    const [{ id }] = (await t.superuser.query(`SELECT id FROM tenants WHERE slug = $1`, [slug])).rows;
+    await t.superuser.query(`INSERT INTO whatsapp_credentials (tenant_id, provider, sealed, updated_by) VALUES ($1, 'fonnte', 'v1.x.y.z', 'rls')`, [id]);
+    await t.superuser.query(`INSERT INTO whatsapp_webhook_keys (tenant_id, key_sha256, sealed_key, created_by) VALUES ($1, $2, 'v1.x.y.z', 'rls')`, [id, `hash-${index}`]);
+    await t.superuser.query(`INSERT INTO whatsapp_webhook_events (tenant_id, provider, kind, event, raw_body) VALUES ($1, 'fonnte', 'ignored', '{}', '{}')`, [id]);
+    await t.superuser.query(`INSERT INTO whatsapp_send_attempts (tenant_id, provider, outcome, started_at) VALUES ($1, 'fonnte', 'transient', now())`, [id]);
+  }
   await t.superuser.query(`INSERT INTO canary_rollouts (subject, version, percentage) VALUES ('policy', 'v2', 0)`);
   const result = await t.superuser.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1`,

@@ -9,6 +9,9 @@ import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts
 import { TaskRouter, type ActionPlugin } from '../../src/gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../../src/plugins/builtin-plugins.ts';
 import { registerOsFlows } from '../../src/os/timed-reply.flow.ts';
+import type { WhatsAppConfig } from '../../src/config/config.ts';
+import type { ProviderChainOptions } from '../../src/whatsapp/send-smart.ts';
+import { createWhatsAppService } from '../../src/whatsapp/whatsapp-service.ts';
 import { createPool } from '../../src/db/client.ts';
 import { createApp } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -49,6 +52,10 @@ export async function createTestApp(
     plugins?: ActionPlugin[];
     /** The clock timed replies read business hours and ask the gateway with (the engine's timers use the real one). */
     clock?: () => Date;
+    /** WhatsApp providers from "the environment" (default: none, the sandbox sends). */
+    whatsapp?: Partial<WhatsAppConfig>;
+    /** Breaker and rate-limit settings for the provider chains (tests shorten them). */
+    chain?: Omit<ProviderChainOptions, 'providers'>;
   } = {},
 ) {
   const database: TestDatabase = await createTestDatabase();
@@ -63,8 +70,13 @@ export async function createTestApp(
     },
   });
   const logger = createLogger({ level: 'debug', destination });
+  const whatsapp = createWhatsAppService({
+    config: { order: undefined, providers: {}, timeoutMs: 2_000, ...options.whatsapp },
+    masterKey: TEST_MASTER_KEY,
+    ...(options.chain ? { chain: options.chain } : {}),
+  });
   const router = new TaskRouter(new FlowRegistry());
-  registerBuiltinPlugins(router);
+  registerBuiltinPlugins(router, { whatsapp });
   for (const plugin of options.plugins ?? []) router.register(plugin);
   registerOsFlows(router, { masterKey: TEST_MASTER_KEY, ...(options.clock ? { now: options.clock } : {}) });
   const app = createApp({
@@ -78,6 +90,7 @@ export async function createTestApp(
     bodyLimitBytes: 64 * 1024,
     version: 'test',
     fabric: { router, masterKey: TEST_MASTER_KEY, approvalTokenTtlHours: 24 },
+    whatsapp,
   });
 
   async function createTestTenant(slug: string): Promise<TestTenant> {
@@ -128,6 +141,7 @@ export async function createTestApp(
   return {
     app,
     router,
+    whatsapp,
     /** Starts a flow worker on this app's pools; `close()` stops it first. */
     async startWorker(options: { pollIntervalMs?: number } = {}): Promise<FlowWorker> {
       const worker = await startFlowWorker({
@@ -171,6 +185,7 @@ export async function createTestApp(
     request,
     async close() {
       for (const worker of workers) await worker.stop();
+      whatsapp.shutdown();
       await appPool.end();
       await ownerPool.end();
       await superuser.end();

@@ -1,0 +1,89 @@
+import { z } from '@hono/zod-openapi';
+import type { RealProviderName, WhatsAppProvider } from './provider.ts';
+import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from './providers/index.ts';
+
+const secret = (what: string) => z.string().trim().min(1, `${what} is required`).max(500);
+const baseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional();
+
+/**
+ * What each provider needs, as the admin sends it (PUT /whatsapp/providers/{name}) and as the
+ * environment gives it (SPEC §4's variables). `*_url` overrides the provider's API host (a
+ * regional host, or a local fake in tests). Webhook secrets sit beside the send credentials:
+ * they belong to the same account.
+ */
+export const PROVIDER_SETTINGS = {
+  'green-api': z.strictObject({
+    instance_id: secret('instance_id'),
+    token: secret('token'),
+    api_url: baseUrl.openapi({ description: 'The instance host shown in the console (default https://api.green-api.com)' }),
+    webhook_token: secret('webhook_token').optional().openapi({ description: 'webhookUrlToken: Green API sends it as the Authorization header' }),
+  }),
+  ultramsg: z.strictObject({
+    instance_id: secret('instance_id'),
+    token: secret('token'),
+    api_url: baseUrl,
+  }),
+  fonnte: z.strictObject({
+    token: secret('token'),
+    api_url: baseUrl,
+    webhook_secret: secret('webhook_secret').optional().openapi({ description: "Fonnte's webhook secret key, when set in its console" }),
+  }),
+  'meta-cloud': z.strictObject({
+    access_token: secret('access_token'),
+    phone_number_id: z.string().trim().regex(/^\d{5,30}$/, 'must be the numeric phone number id'),
+    api_url: baseUrl,
+    api_version: z
+      .string()
+      .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+      .optional(),
+    app_secret: secret('app_secret').optional().openapi({ description: 'Verifies X-Hub-Signature-256 on webhooks' }),
+    verify_token: secret('verify_token').optional().openapi({ description: 'Answers the GET verification handshake' }),
+  }),
+} as const satisfies Record<RealProviderName, z.ZodType>;
+
+export type ProviderSettings = { [P in RealProviderName]: z.infer<(typeof PROVIDER_SETTINGS)[P]> };
+export type AnyProviderSettings = ProviderSettings[RealProviderName];
+
+/**
+ * A provider from its settings.
+ *
+ * @example
+ * const provider = createProvider('fonnte', { token }, 10_000);
+ */
+export function createProvider<P extends RealProviderName>(name: P, settings: ProviderSettings[P], timeoutMs: number): WhatsAppProvider {
+  switch (name) {
+    case 'green-api': {
+      const s = settings as ProviderSettings['green-api'];
+      return createGreenApiProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+    }
+    case 'ultramsg': {
+      const s = settings as ProviderSettings['ultramsg'];
+      return createUltramsgProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+    }
+    case 'fonnte': {
+      const s = settings as ProviderSettings['fonnte'];
+      return createFonnteProvider({ token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+    }
+    case 'meta-cloud': {
+      const s = settings as ProviderSettings['meta-cloud'];
+      return createMetaCloudProvider({
+        accessToken: s.access_token,
+        phoneNumberId: s.phone_number_id,
+        ...(s.api_url ? { apiUrl: s.api_url } : {}),
+        ...(s.api_version ? { apiVersion: s.api_version } : {}),
+        timeoutMs,
+      });
+    }
+    default:
+      throw new Error(`unknown provider ${String(name)}`);
+  }
+}
+
+/** Every value in a settings object that is a secret, for scrubbing logs and reasons. */
+export function secretsOf(settings: AnyProviderSettings): string[] {
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    if (typeof value === 'string' && /token|secret/.test(key)) values.push(value);
+  }
+  return values;
+}
