@@ -65,6 +65,7 @@ import {
   type CpuSample,
 } from './processes.ts';
 import { envInt, round } from './util.ts';
+import { inboundToReplyFigure, prepareWhatsApp, runInboundToReply, runWebhookLoad, WEBHOOK_CONCURRENCY, WEBHOOK_DURATION_S, webhookAckFigure } from './whatsapp.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -88,7 +89,7 @@ const START_FLAGS = (JSON.parse(readFileSync(new URL('../package.json', import.m
 const DEALIX_NODE_ARGS =
   process.env.BENCH_DEALIX_NODE_ARGS === undefined ? START_FLAGS : process.env.BENCH_DEALIX_NODE_ARGS.split(/\s+/).filter(Boolean);
 /** Which figures to run: "list,create,rss,flows" (all, the default) or a subset. */
-const KNOWN_FIGURES = ['list', 'create', 'rss', 'os', 'flows'];
+const KNOWN_FIGURES = ['list', 'create', 'rss', 'os', 'whatsapp', 'flows'];
 const ONLY = new Set((process.env.BENCH_ONLY || KNOWN_FIGURES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 
 const TARGET_LIST_RATIO = 0.4;
@@ -516,8 +517,29 @@ async function benchOsServer(dealix: Dealix, cleanup: Cleanup): Promise<{ proces
   return { processLine: processFigure(processResult, bareResult, CONNECTIONS, DURATION_S), act };
 }
 
+/**
+ * The WhatsApp figures (bench/whatsapp.ts) on the Dealix child: webhook acknowledgements, then
+ * inbound → reply end to end through a local fake Green API.
+ */
+async function benchWhatsApp(dealix: Dealix, cleanup: Cleanup): Promise<{ ack: LoadResult; e2e: { seconds: number; replies: number } }> {
+  const { fake, webhookPath } = await prepareWhatsApp(dealix);
+  cleanup.add('stop the fake Green API', () => fake.close());
+  const ack = await measure(`dealix POST /webhooks/whatsapp/green-api (${WEBHOOK_CONCURRENCY} clients, new message each)`, (durationS) =>
+    runWebhookLoad(dealix.baseUrl, webhookPath, durationS), dealixProbe(dealix), { warmupS: 2, durationS: WEBHOOK_DURATION_S });
+  // Let the worker drain the acknowledged backlog before the end-to-end run starts counting.
+  log('waiting for the webhook backlog to drain');
+  let last = -1;
+  for (;;) {
+    await sleep(1000);
+    if (fake.requests.length === last) break;
+    last = fake.requests.length;
+  }
+  const e2e = await runInboundToReply(dealix.baseUrl, webhookPath, fake);
+  return { ack, e2e };
+}
+
 /** The server figures: Dealix as a child process, its idle RSS, the list and create runs. */
-async function benchServer(cleanup: Cleanup): Promise<{ processLine: Record<string, unknown>; act: LoadResult } | undefined> {
+async function benchServer(cleanup: Cleanup): Promise<{ processLine: Record<string, unknown>; act: LoadResult; whatsapp?: Awaited<ReturnType<typeof benchWhatsApp>> } | undefined> {
   const dealix = await startDealix(cleanup);
 
   log(`letting the server idle for ${IDLE_S} s before reading its RSS`);
@@ -530,6 +552,7 @@ async function benchServer(cleanup: Cleanup): Promise<{ processLine: Record<stri
   if (ONLY.has('list')) await benchList(dealix, cleanup, extras);
   if (ONLY.has('create')) await benchCreate(dealix, contactId, cleanup, extras);
   const osFigures = ONLY.has('os') ? await benchOsServer(dealix, cleanup) : undefined;
+  const whatsappFigures = ONLY.has('whatsapp') ? await benchWhatsApp(dealix, cleanup) : undefined;
 
   const afterLoadRssMb = await readRssMb(dealix.child.pid);
   if (ONLY.has('rss')) emit({
@@ -542,6 +565,10 @@ async function benchServer(cleanup: Cleanup): Promise<{ processLine: Record<stri
     rss_after_load_mb: round(afterLoadRssMb, 1),
   });
   for (const figure of extras) emit(figure);
+  if (whatsappFigures) {
+    emit(webhookAckFigure(whatsappFigures.ack));
+    emit(inboundToReplyFigure(whatsappFigures.e2e, osFigures?.act.rps));
+  }
   return osFigures;
 }
 
@@ -570,7 +597,7 @@ async function main(): Promise<void> {
     // In-process and single-threaded, before any child starts, so nothing shares its core.
     const classifierLine = ONLY.has('os') ? benchClassifier() : undefined;
     let osFigures: Awaited<ReturnType<typeof benchServer>>;
-    if (ONLY.has('list') || ONLY.has('create') || ONLY.has('rss') || ONLY.has('os')) {
+    if (ONLY.has('list') || ONLY.has('create') || ONLY.has('rss') || ONLY.has('os') || ONLY.has('whatsapp')) {
       try {
         osFigures = await benchServer(serverCleanup);
       } finally {

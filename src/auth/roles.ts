@@ -57,6 +57,12 @@ export const PERMISSIONS = {
   'os:settings:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer'],
   /** Edit reply templates (versioned), business hours and template variables. */
   'os:settings:write': ['admin'],
+  /** See the WhatsApp providers' health and configuration (never their secrets). */
+  'whatsapp:read': ['admin', 'sales_manager'],
+  /** Set or remove WhatsApp provider credentials and webhook keys. */
+  'whatsapp:manage': ['admin'],
+  /** Send a test message through the provider chain (the gateway still requires an approval: class B). */
+  'whatsapp:test_send': ['admin', 'sales_manager'],
   /** See reply drafts (a sales_rep only those of deals they own). */
   'drafts:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer'],
   /** Edit a pending draft's text (a sales_rep only on deals they own). */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { contextForCorrelationId, tracer } from '../server/telemetry.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
 import { noFaults, type FaultInjector } from './fault-points.ts';
-import { backoffMs, DEFAULT_RETRY, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
+import { backoffMs, DEFAULT_RETRY, PermanentStepError, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
 import {
   addCheckpoint,
   checkpointAndUpdate,
@@ -159,7 +159,7 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
   } catch (error) {
     const policy = retryPolicy;
     const message = error instanceof Error ? error.message : String(error);
-    if (attempt < policy.maxAttempts) {
+    if (attempt < policy.maxAttempts && !(error instanceof PermanentStepError)) {
       const retryAt = new Date(Date.now() + backoffMs(policy, attempt));
       logger.warn({ err: error, step: step.name, attempt, retry_at: retryAt.toISOString() }, 'flow step failed; retrying');
       await tx(async (t) => {

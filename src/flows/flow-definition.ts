@@ -17,6 +17,14 @@ export function backoffMs(policy: RetryPolicy, failedAttempt: number, random = M
   return Math.round(nominal * (0.5 + random()));
 }
 
+/**
+ * Thrown by a step whose failure no retry can fix (a provider refused the message for good):
+ * the run fails at once and compensates, instead of waiting through its retry backoff.
+ */
+export class PermanentStepError extends Error {
+  override readonly name = 'PermanentStepError';
+}
+
 export interface StepContext<Input = Record<string, unknown>> {
   runId: string;
   tenantId: string;

@@ -7,6 +7,7 @@ import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { createSendWhatsAppPlugin } from '../whatsapp/send-whatsapp.plugin.ts';
 import type { WhatsAppService } from '../whatsapp/whatsapp-service.ts';
+import { createTestSendPlugin } from '../whatsapp/test-send.plugin.ts';
 
 /**
  * The built-in plugin set: small class-A actions that exercise the whole fabric (gate,
@@ -177,4 +178,5 @@ export const BUILTIN_PLUGINS: readonly ActionPlugin[] = [internalStatusUpdate, t
 export function registerBuiltinPlugins(router: TaskRouter, deps: { whatsapp: WhatsAppService }): void {
   for (const plugin of BUILTIN_PLUGINS) router.register(plugin);
   router.register(createSendWhatsAppPlugin({ whatsapp: deps.whatsapp }));
+  router.register(createTestSendPlugin({ whatsapp: deps.whatsapp }));
 }

@@ -10,6 +10,9 @@ import { flowsRoutes } from '../flows/flows.routes.ts';
 import { gatewayRoutes } from '../gateway/gateway.routes.ts';
 import { osSettingsRoutes } from '../os-settings/os-settings.routes.ts';
 import type { WhatsAppService } from '../whatsapp/whatsapp-service.ts';
+import { webhookKeysRoutes } from '../whatsapp/webhook-keys.routes.ts';
+import { whatsappWebhooksRoutes } from '../whatsapp/webhooks.routes.ts';
+import { whatsappRoutes } from '../whatsapp/whatsapp.routes.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
 import { draftsRoutes } from '../drafts/drafts.routes.ts';
@@ -72,6 +75,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', draftsRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, tokenTtlHours: deps.fabric.approvalTokenTtlHours }));
   app.route('/api/v1', osRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey }));
   app.route('/api/v1', osSettingsRoutes());
+  app.route('/api/v1', webhookKeysRoutes({ masterKey: deps.fabric.masterKey }));
+  app.route('/webhooks/whatsapp', whatsappWebhooksRoutes({ appPool: deps.appPool, whatsapp: deps.whatsapp, registry: deps.fabric.router.registry, bodyLimitBytes: deps.bodyLimitBytes, lockTimeoutMs: deps.lockTimeoutMs }));
+  app.route('/api/v1', whatsappRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, whatsapp: deps.whatsapp, appPool: deps.appPool }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

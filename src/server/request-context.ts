@@ -10,6 +10,14 @@ import { contextForCorrelationId, newCorrelationId, normaliseCorrelationId, trac
  * generated otherwise), makes it the OpenTelemetry trace id, gives the request a child
  * logger that stamps it on every line, and records metrics and one access log line.
  */
+/**
+ * The path as logged and traced: a webhook URL's last segment is the tenant's secret key
+ * (/webhooks/whatsapp/{provider}/{key}), so it is masked; logs go to more places than the key should.
+ */
+export function safePath(path: string): string {
+  return path.startsWith('/webhooks/') ? path.replace(/\/[^/]+$/, '/[key]') : path;
+}
+
 export function requestContext(options: { logger: Logger; metrics: Metrics }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
@@ -17,7 +25,8 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
     const accepted = normaliseCorrelationId(offered);
     const correlationId = accepted ?? newCorrelationId();
     const parent = contextForCorrelationId(correlationId);
-    const span = tracer.startSpan(`${c.req.method} ${c.req.path}`, { kind: SpanKind.SERVER }, parent);
+    const path = safePath(c.req.path);
+    const span = tracer.startSpan(`${c.req.method} ${path}`, { kind: SpanKind.SERVER }, parent);
     const spanId = span.spanContext().spanId;
     const logger = options.logger.child({ correlation_id: correlationId, trace_id: correlationId, span_id: spanId });
     c.set('correlationId', correlationId);
@@ -43,7 +52,7 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
       const labels = { method: c.req.method, route, status: String(status) };
       options.metrics.httpRequests.inc(labels);
       options.metrics.httpDuration.observe(labels, seconds);
-      const line = { method: c.req.method, path: c.req.path, route, status, duration_ms: Math.round(seconds * 10_000) / 10 };
+      const line = { method: c.req.method, path, route, status, duration_ms: Math.round(seconds * 10_000) / 10 };
       if (status >= 500) logger.error(line, 'request failed');
       else logger.info(line, 'request');
     }

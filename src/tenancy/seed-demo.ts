@@ -39,12 +39,13 @@ const DEMO_DEALS: Array<{ contact: { phone: string; name: string; company: strin
 
 /**
  * The demo tenant's standing approval for automatic replies (issue 4): approved templates
- * only, early stages only, Sun–Thu 09:00–18:00 Riyadh time, at most 30 an hour.
+ * only, early stages only, inside the tenant's business hours (Sun–Thu 09:00–18:00 Riyadh time
+ * until an admin changes them at PUT /os/settings), at most 30 an hour.
  */
 export const DEMO_SEND_WHATSAPP_CONDITIONS: TStandingConditions = {
   stages: ['new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done'],
   template_only: true,
-  hours: { days: [0, 1, 2, 3, 4], start: '09:00', end: '18:00', timezone: 'Asia/Riyadh' },
+  business_hours: true,
   max_per_hour: 30,
 };
 

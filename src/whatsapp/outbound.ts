@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { deals, outboundMessages } from '../db/schema.ts';
+import { deals, drafts, outboundMessages } from '../db/schema.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 
 export type OutboundMessageRow = typeof outboundMessages.$inferSelect;
@@ -37,3 +37,30 @@ export async function cancelQueuedOutbound(options: { tx: TenantTx; contactId: s
     .returning({ id: outboundMessages.id });
   return cancelled.map((row) => row.id);
 }
+
+/**
+ * A closed 24-hour window turns the message into a draft saying why (issue 5): a human sends an
+ * approved template, or waits for the customer to write again (which reopens the window).
+ */
+export async function draftForClosedWindow(
+  tx: TenantTx,
+  outbound: Pick<OutboundMessageRow, 'contactId' | 'dealId' | 'body' | 'templateId' | 'language'>,
+  code: string,
+  reason: string,
+): Promise<string | undefined> {
+  const [draft] = await tx
+    .insert(drafts)
+    .values({
+      contactId: outbound.contactId,
+      dealId: outbound.dealId,
+      text: outbound.body,
+      templateId: outbound.templateId,
+      language: outbound.language,
+      reason:
+        `WhatsApp's 24-hour window is closed (${code}): the customer last wrote more than 24 hours ago, so Meta delivers only approved templates ` +
+        `(${reason}). Send an approved template, or wait until the customer writes again.`,
+    })
+    .returning({ id: drafts.id });
+  return draft?.id;
+}
+

@@ -4,15 +4,16 @@ import { findContact } from '../contacts/contacts.store.ts';
 import { decisions, deals, drafts, inboundMessages, outboundMessages, whatsappSendAttempts } from '../db/schema.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../deals/lifecycle.ts';
-import { defineFlow, type StepContext } from '../flows/flow-definition.ts';
+import { defineFlow, PermanentStepError, type StepContext } from '../flows/flow-definition.ts';
 import type { ActionPlugin } from '../gateway/task-router.ts';
 import { findTemplateVersion, loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { ConfiguredProvider } from './credentials.store.ts';
-import { cancelQueuedOutbound, contactHasOptedOut, type OutboundMessageRow } from './outbound.ts';
+import { cancelQueuedOutbound, contactHasOptedOut, draftForClosedWindow, type OutboundMessageRow } from './outbound.ts';
 import type { SendResult, WhatsAppProvider } from './provider.ts';
 import { createSandboxProvider, SANDBOX_PROVIDER } from './sandbox-provider.ts';
-import type { ProviderChain } from './send-smart.ts';
+import type { AttemptEvent, ProviderChain } from './send-smart.ts';
+import { applyPendingStatuses, lockDeliveryStatus } from './receive-webhook.ts';
 import type { WhatsAppService } from './whatsapp-service.ts';
 
 export const ZSendWhatsApp = z
@@ -156,7 +157,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
               // them, so neither can commit between our check and the provider call. Whatever
               // commits first wins: either the message went out before the opt-out / stage change,
               // or it is cancelled here. The price is that those changes wait for the provider call.
-              return ctx.db(async (tx) => {
+              const outcome = await ctx.db(async (tx) => {
                 const [current] = await tx.select().from(outboundMessages).where(eq(outboundMessages.id, outboundId));
                 if (!current) throw new Error(`outbound message ${outboundId} vanished`);
                 if (current.dealId) await tx.execute(sql`SELECT 1 FROM deals WHERE id = ${current.dealId} FOR SHARE`);
@@ -203,6 +204,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
                   : { ...(await sendThroughProvider(ctx, providerFor(ctx), message)), provider: SANDBOX_PROVIDER };
                 const providerName = result.provider ?? SANDBOX_PROVIDER;
                 if (result.kind === 'accepted') {
+                  await lockDeliveryStatus(tx, providerName, result.externalId);
                   await tx
                     .update(outboundMessages)
                     .set({
@@ -214,6 +216,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
                       ...(sentInStage ? { sentInStage } : {}),
                     })
                     .where(and(eq(outboundMessages.id, current.id), inArray(outboundMessages.status, ['queued', 'sent'])));
+                  await applyPendingStatuses(tx, providerName, result.externalId);
                   return { output: { outbound_id: current.id, status: 'sent', provider: providerName, external_id: result.externalId } };
                 }
                 await tx
@@ -225,8 +228,11 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
                   const draftId = await draftForClosedWindow(tx, current, result.code, result.reason);
                   return { output: { outbound_id: current.id, status: 'failed', code: result.code, draft_id: draftId } };
                 }
-                throw new Error(`provider ${providerName} refused the message for good: ${result.reason}`);
+                // Returned, not thrown: the 'failed' row must commit; the run then fails without retrying.
+                return { refused: `provider ${providerName} refused the message for good: ${result.reason}` };
               });
+              if ('refused' in outcome) throw new PermanentStepError(outcome.refused);
+              return outcome;
             },
             noCompensation: { reason: 'a sent WhatsApp message cannot be unsent', escalate: true },
           },
@@ -238,32 +244,6 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
 
 /** Meta's 24-hour customer-service window: free text is refused outside it (131047). */
 const WINDOW_CODES = new Set(['131047', 'outside_24h_window']);
-
-/**
- * A closed 24-hour window turns the message into a draft saying why (issue 5): a human sends an
- * approved template, or waits for the customer to write again (which reopens the window).
- */
-export async function draftForClosedWindow(
-  tx: TenantTx,
-  outbound: Pick<OutboundMessageRow, 'contactId' | 'dealId' | 'body' | 'templateId' | 'language'>,
-  code: string,
-  reason: string,
-): Promise<string | undefined> {
-  const [draft] = await tx
-    .insert(drafts)
-    .values({
-      contactId: outbound.contactId,
-      dealId: outbound.dealId,
-      text: outbound.body,
-      templateId: outbound.templateId,
-      language: outbound.language,
-      reason:
-        `WhatsApp's 24-hour window is closed (${code}): the customer last wrote more than 24 hours ago, so Meta delivers only approved templates ` +
-        `(${reason}). Send an approved template, or wait until the customer writes again.`,
-    })
-    .returning({ id: drafts.id });
-  return draft?.id;
-}
 
 type Message = { to: string; text: string; outboundId: string };
 
@@ -295,11 +275,7 @@ async function sendThroughChain(options: {
   message: Message;
 }): Promise<SendResult & { provider?: string }> {
   const { ctx, tx, current, message, configured, whatsapp } = options;
-  const [last] = await tx
-    .select({ max: sql<Date | null>`max(${inboundMessages.receivedAt})` })
-    .from(inboundMessages)
-    .where(eq(inboundMessages.contactId, current.contactId));
-  const lastInboundAt = last?.max ? new Date(last.max) : null;
+  const lastWrote = await lastInboundAt(tx, current.contactId);
   const payload = ctx.input.payload;
   const template = payload.whatsapp_template
     ? { name: payload.whatsapp_template.name, language: payload.whatsapp_template.language, parameters: payload.whatsapp_template.parameters }
@@ -315,44 +291,60 @@ async function sendThroughChain(options: {
     );
     const only = unanswered ? configured.filter((provider) => provider.name === unanswered.provider) : [];
     const chain = (only.length > 0 ? whatsapp.chainFor(only) : undefined) ?? options.chain;
-    const started = new Map<string, string>();
-    const { result } = await chain.send({
-      message: { ...message, idempotencyKey, template },
-      lastInboundAt,
-      onAttempt: async (attempt) => {
-        if (attempt.outcome === 'started') {
-          const [row] = await ctx.db((t) =>
-            t
-              .insert(whatsappSendAttempts)
-              .values({ outboundId: current.id, flowRunId: ctx.runId, provider: attempt.provider, outcome: 'started', startedAt: attempt.startedAt })
-              .returning({ id: whatsappSendAttempts.id }),
-          );
-          if (row) started.set(attempt.provider, row.id);
-          return;
-        }
-        const values = {
-          outcome: attempt.outcome,
-          code: attempt.code ?? null,
-          reason: attempt.reason ?? null,
-          externalId: attempt.externalId ?? null,
-          latencyMs: Math.round(attempt.latencyMs),
-          finishedAt: new Date(),
-        };
-        const rowId = started.get(attempt.provider);
-        started.delete(attempt.provider);
-        await ctx.db(async (t) => {
-          if (rowId) await t.update(whatsappSendAttempts).set(values).where(eq(whatsappSendAttempts.id, rowId));
-          else await t.insert(whatsappSendAttempts).values({ ...values, outboundId: current.id, flowRunId: ctx.runId, provider: attempt.provider, startedAt: attempt.startedAt });
-          // The answer to an earlier, unanswered call (a resumed send) settles that row too.
-          await t
-            .update(whatsappSendAttempts)
-            .set({ outcome: attempt.outcome, reason: sql`coalesce(${whatsappSendAttempts.reason}, 'answered on resume')`, finishedAt: new Date() })
-            .where(and(eq(whatsappSendAttempts.outboundId, current.id), eq(whatsappSendAttempts.provider, attempt.provider), eq(whatsappSendAttempts.outcome, 'started')));
-        });
-      },
-    });
+    const { result } = await chain.send({ message: { ...message, idempotencyKey, template }, lastInboundAt: lastWrote, onAttempt: attemptRecorder(ctx, current.id) });
     // Not recorded as done: the flow retries the whole chain under the same key (later, with backoff).
     if (result.kind === 'transient') throw new Error(`no WhatsApp provider took the message (will retry): ${result.reason}`);
     return result;
   });
+}
+
+/**
+ * Records the chain's attempts, each in its own committed transaction: a `started` row before
+ * the provider is called (a crash mid-call leaves it unanswered, which a resumed send reads),
+ * then its outcome. Skips have no `started` row and are inserted with their outcome.
+ */
+export function attemptRecorder(ctx: Pick<StepContext, 'db' | 'runId'>, outboundId: string | null): (attempt: AttemptEvent) => Promise<void> {
+  const started = new Map<string, string>();
+  return async (attempt) => {
+    if (attempt.outcome === 'started') {
+      const [row] = await ctx.db((t) =>
+        t
+          .insert(whatsappSendAttempts)
+          .values({ outboundId, flowRunId: ctx.runId, provider: attempt.provider, outcome: 'started', startedAt: attempt.startedAt })
+          .returning({ id: whatsappSendAttempts.id }),
+      );
+      if (row) started.set(attempt.provider, row.id);
+      return;
+    }
+    const values = {
+      outcome: attempt.outcome,
+      code: attempt.code ?? null,
+      reason: attempt.reason ?? null,
+      externalId: attempt.externalId ?? null,
+      latencyMs: Math.round(attempt.latencyMs),
+      finishedAt: new Date(),
+    };
+    const rowId = started.get(attempt.provider);
+    started.delete(attempt.provider);
+    await ctx.db(async (t) => {
+      if (rowId) await t.update(whatsappSendAttempts).set(values).where(eq(whatsappSendAttempts.id, rowId));
+      else await t.insert(whatsappSendAttempts).values({ ...values, outboundId, flowRunId: ctx.runId, provider: attempt.provider, startedAt: attempt.startedAt });
+      // The answer to an earlier, unanswered call of the same message (a resumed send) settles that row too.
+      if (outboundId) {
+        await t
+          .update(whatsappSendAttempts)
+          .set({ outcome: attempt.outcome, reason: sql`coalesce(${whatsappSendAttempts.reason}, 'answered on resume')`, finishedAt: new Date() })
+          .where(and(eq(whatsappSendAttempts.outboundId, outboundId), eq(whatsappSendAttempts.provider, attempt.provider), eq(whatsappSendAttempts.outcome, 'started')));
+      }
+    });
+  };
+}
+
+/** When the contact last wrote (Meta's 24-hour window), or null if never. */
+export async function lastInboundAt(tx: TenantTx, contactId: string): Promise<Date | null> {
+  const [last] = await tx
+    .select({ max: sql<Date | null>`max(${inboundMessages.receivedAt})` })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.contactId, contactId));
+  return last?.max ? new Date(last.max) : null;
 }
