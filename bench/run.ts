@@ -180,6 +180,8 @@ async function startDealix(cleanup: Cleanup): Promise<Dealix> {
       DEALIX_DB_POOL_MAX: String(POOL_SIZE),
       LOG_LEVEL: 'warn',
       DEALIX_SEED_DEMO: 'true',
+      // The flow worker's slots (the product's default is 4); the WhatsApp end-to-end figure depends on it.
+      ...(process.env.BENCH_WORKER_CONCURRENCY ? { DEALIX_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY } : {}),
     },
     echo: (line) => !line.trim().startsWith('eyJ'),
   });
@@ -526,14 +528,20 @@ async function benchWhatsApp(dealix: Dealix, cleanup: Cleanup): Promise<{ ack: L
   cleanup.add('stop the fake Green API', () => fake.close());
   const ack = await measure(`dealix POST /webhooks/whatsapp/green-api (${WEBHOOK_CONCURRENCY} clients, new message each)`, (durationS) =>
     runWebhookLoad(dealix.baseUrl, webhookPath, durationS), dealixProbe(dealix), { warmupS: 2, durationS: WEBHOOK_DURATION_S });
-  // Let the worker drain the acknowledged backlog before the end-to-end run starts counting.
-  log('waiting for the webhook backlog to drain');
-  let last = -1;
+  // Let the worker drain the acknowledged backlog first: the end-to-end run must not share the
+  // machine with it.
+  const superuser = new pg.Pool({ connectionString: await superuserUrl(dealix), max: 1, application_name: 'dealix-bench-wa-drain' });
+  superuser.on('error', () => undefined);
+  cleanup.add('close the drain pool', () => superuser.end());
+  const drainStarted = Date.now();
   for (;;) {
-    await sleep(1000);
-    if (fake.requests.length === last) break;
-    last = fake.requests.length;
+    const open = (await superuser.query<{ n: number }>(`SELECT count(*)::int AS n FROM flow_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')`, [dealix.tenantId])).rows[0]?.n ?? 0;
+    if (open === 0) break;
+    if (Date.now() - drainStarted > 600_000) throw new Error(`${open} flow runs still open after 10 minutes`);
+    log(`waiting for the webhook backlog to drain: ${open} runs open`);
+    await sleep(2000);
   }
+  log(`backlog drained in ${((Date.now() - drainStarted) / 1000).toFixed(1)} s (${fake.requests.length} replies reached the fake so far)`);
   const e2e = await runInboundToReply(dealix.baseUrl, webhookPath, fake);
   return { ack, e2e };
 }

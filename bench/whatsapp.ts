@@ -47,6 +47,13 @@ export async function prepareWhatsApp(target: Target): Promise<{ fake: FakeGreen
   const fake = await startFakeGreenApi();
   await api(target, 'PUT', '/whatsapp/providers/green-api', { instance_id: fake.instanceId, token: fake.token, api_url: fake.url, webhook_token: WEBHOOK_TOKEN });
   await api(target, 'PUT', '/os/settings', { business_hours: { days: [0, 1, 2, 3, 4, 5, 6], start: '00:00', end: '23:59', timezone: 'Asia/Riyadh' } });
+  // The demo seed's standing approval caps automatic replies at 30 an hour (governance working
+  // as meant); the bench grants one without a cap, for templated replies only, like the seed's.
+  await api(target, 'POST', '/standing-approvals', {
+    action: 'send_whatsapp',
+    conditions: { template_only: true },
+    expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+  });
   const created = await api(target, 'POST', '/whatsapp/webhook-key', {});
   const urls = created.urls as Record<string, string>;
   const webhookPath = urls['green-api'];
@@ -118,14 +125,26 @@ export { WEBHOOK_DURATION_S };
  * first post to the last reply.
  */
 export async function runInboundToReply(baseUrl: string, webhookPath: string, fake: FakeGreenApi): Promise<{ seconds: number; replies: number; ackP99: number }> {
-  const before = fake.requests.length;
+  // Only replies to this burst's senders count (their numbers follow `seq`), so a leftover of
+  // an earlier run can neither inflate nor hide the figure.
+  const first = seq + 1;
+  const last = seq + E2E_MESSAGES;
+  const ours = () =>
+    fake.requests.filter((request) => {
+      const match = /"chatId":"96657(\d{7})@c\.us"/.exec(request.rawBody);
+      const n = match ? Number(match[1]) : 0;
+      return n >= first && n <= last;
+    }).length;
   const started = performance.now();
   const burst = await runWebhookLoad(baseUrl, webhookPath, 0, E2E_MESSAGES);
   if (burst.failed > 0) throw new Error(`${burst.failed} webhook posts failed in the end-to-end run`);
+  if (seq !== last) throw new Error(`expected ${E2E_MESSAGES} posts, made ${seq - first + 1}`);
   const deadline = started + E2E_TIMEOUT_S * 1000;
-  while (fake.requests.length - before < E2E_MESSAGES) {
-    if (performance.now() > deadline) throw new Error(`only ${fake.requests.length - before} of ${E2E_MESSAGES} replies reached the fake provider in ${E2E_TIMEOUT_S} s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  let replied = ours();
+  while (replied < E2E_MESSAGES) {
+    if (performance.now() > deadline) throw new Error(`only ${replied} of ${E2E_MESSAGES} replies reached the fake provider in ${E2E_TIMEOUT_S} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    replied = ours();
   }
   const seconds = (performance.now() - started) / 1000;
   log(`inbound → reply: ${E2E_MESSAGES} replies in ${seconds.toFixed(2)} s`);

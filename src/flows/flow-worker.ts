@@ -8,6 +8,13 @@ import { enqueueAdvance, unsafeListIncompleteRuns } from './flows.store.ts';
 
 const ZAdvanceJob = z.object({ tenantId: z.uuid(), runId: z.uuid() });
 
+/**
+ * Connections a worker slot may hold at once: the run's advisory-lock lease, the step's own
+ * transaction, and one short transaction opened while it is open (ctx.sideEffect's record,
+ * an attempt row). Pools that serve flows are sized by it.
+ */
+export const FLOW_CONNECTIONS_PER_SLOT = 3;
+
 export interface FlowWorkerOptions extends FlowEngineDeps {
   /** The owner pool: graphile-worker reads its own schema, recovery lists runs across tenants. */
   ownerPool: pg.Pool;

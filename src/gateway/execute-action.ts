@@ -8,7 +8,7 @@ import { approvalRequests, approvalTokenUses, decisions, policyOverrides } from 
 import { uuidv7 } from '../db/uuid-v7.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { classifyAction, DEFAULT_POLICY_VERSION, POLICY_SETS, type PolicyClass } from '../policy/policy-sets.ts';
-import type { FieldError } from '../server/app-error.ts';
+import { AppError, type FieldError } from '../server/app-error.ts';
 import { newCorrelationId, tracer } from '../server/telemetry.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { resolveCanaryVersion } from './canary.ts';
@@ -48,6 +48,15 @@ export interface ExecuteOutcome {
   standingApprovalId: string | null;
   flowRunId: string | null;
   errors?: FieldError[];
+}
+
+/**
+ * The problem a refused call answers with: class C → 403 action_forbidden, a refused token →
+ * 403 approval_refused, anything else (unknown action, bad payload) → 422 action_not_executable.
+ */
+export function refusalError(outcome: ExecuteOutcome, extra: Record<string, unknown>): AppError {
+  const code = outcome.result === 'forbidden' ? 'action_forbidden' : outcome.result === 'blocked' ? 'approval_refused' : 'action_not_executable';
+  return new AppError(code, outcome.reason, { ...(outcome.errors ? { errors: outcome.errors } : {}), extra });
 }
 
 export interface ExecuteDeps {

@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../server/pagination.ts';
 import { problemResponse } from '../server/problem.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
 import { resolveCanaryVersion } from './canary.ts';
-import { executeAction, type ExecuteDeps, type ExecuteOutcome } from './execute-action.ts';
+import { executeAction, type ExecuteDeps, type ExecuteOutcome, refusalError } from './execute-action.ts';
 import { ZAction, ZDecision, ZDecisionPage, ZExecuteRequest, ZListDecisionsQuery, ZPolicyOverrideRequest, ZPolicyView, type TDecision } from './gateway.schemas.ts';
 
 export function toDecision(outcome: ExecuteOutcome): TDecision {
@@ -65,8 +65,7 @@ export function gatewayRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
       if (outcome.result === 'accepted' || outcome.result === 'requires_approval') return c.json(decision, 202);
       // The refusal is answered as a problem, and its decision row still commits.
       c.set('keepOnRefusal', true);
-      const code = outcome.result === 'forbidden' ? 'action_forbidden' : outcome.result === 'blocked' ? 'approval_refused' : 'action_not_executable';
-      return problemResponse(c, new AppError(code, outcome.reason, { ...(outcome.errors ? { errors: outcome.errors } : {}), extra: { decision } })) as never;
+      return problemResponse(c, refusalError(outcome, { decision })) as never;
     },
   );
 

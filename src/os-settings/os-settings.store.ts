@@ -110,19 +110,23 @@ export interface TemplateVersion {
   created_at: string | null;
 }
 
+function toVersion(row: TemplateRow): TemplateVersion {
+  return {
+    template_id: row.templateId,
+    version: row.version,
+    text: row.text,
+    variables: [...row.variables],
+    note: row.note,
+    created_by: row.createdBy,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
 /** Every version of one template, newest first, ending with the built-in text (version 0). */
 export async function templateHistory(tx: TenantTx, builtIn: ReplyTemplate): Promise<TemplateVersion[]> {
   const rows = await tx.select().from(templateVersions).where(eq(templateVersions.templateId, builtIn.id)).orderBy(desc(templateVersions.version));
   return [
-    ...rows.map((row) => ({
-      template_id: row.templateId,
-      version: row.version,
-      text: row.text,
-      variables: [...row.variables],
-      note: row.note,
-      created_by: row.createdBy,
-      created_at: row.createdAt.toISOString(),
-    })),
+    ...rows.map(toVersion),
     { template_id: builtIn.id, version: 0, text: builtIn.text, variables: [...builtIn.variables], note: 'built-in', created_by: null, created_at: null },
   ];
 }
@@ -149,13 +153,5 @@ export async function insertTemplateVersion(
     .values({ ...values, variables: templateVariables(values.text) })
     .returning();
   if (!row) throw new Error('INSERT … RETURNING gave no row');
-  return {
-    template_id: row.templateId,
-    version: row.version,
-    text: row.text,
-    variables: [...row.variables],
-    note: row.note,
-    created_by: row.createdBy,
-    created_at: row.createdAt.toISOString(),
-  };
+  return toVersion(row);
 }

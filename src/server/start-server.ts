@@ -14,7 +14,7 @@ import { findUserWithRole, unsafeFindTenantBySlug, unsafePurgeExpiredIdempotency
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { parseMasterKey } from '../crypto/envelope.ts';
 import { FlowRegistry } from '../flows/flow-definition.ts';
-import { startFlowWorker } from '../flows/flow-worker.ts';
+import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker } from '../flows/flow-worker.ts';
 import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
@@ -104,8 +104,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (config.workerConcurrency > 0) {
       const workerPool = createPool({ connectionString: database.ownerUrl, max: config.workerConcurrency + 3, applicationName: 'dealix-worker' });
       stack.push(() => workerPool.end());
+      // Flow steps get their own dealix_app pool, sized so it cannot run dry: a slot holds at most
+      // FLOW_CONNECTIONS_PER_SLOT at once (the run's advisory-lock lease, the step's transaction,
+      // and one short transaction a step opens inside it: a side-effect record or an attempt row).
+      // Shared with requests, a busy worker would starve the API, and more slots than
+      // connections would deadlock every slot on its second connection.
+      const flowPool = createPool({
+        connectionString: database.appUrl,
+        max: config.workerConcurrency * FLOW_CONNECTIONS_PER_SLOT + 1,
+        applicationName: 'dealix-flows',
+      });
+      stack.push(() => flowPool.end());
       const worker = await startFlowWorker({
-        appPool,
+        appPool: flowPool,
         ownerPool: workerPool,
         registry: router.registry,
         logger,

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type pg from 'pg';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import type { ExecuteDeps } from '../gateway/execute-action.ts';
+import { refusalError, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../server/app-error.ts';
 import { problemResponse } from '../server/problem.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
@@ -104,8 +104,7 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
       });
       const { outcome } = result;
       if (outcome.result !== 'accepted' && outcome.result !== 'requires_approval') {
-        const code = outcome.result === 'forbidden' ? 'action_forbidden' : outcome.result === 'blocked' ? 'approval_refused' : 'action_not_executable';
-        return problemResponse(c, new AppError(code, outcome.reason, { ...(outcome.errors ? { errors: outcome.errors } : {}), extra: { decision_id: outcome.decisionId } })) as never;
+        return problemResponse(c, refusalError(outcome, { decision_id: outcome.decisionId })) as never;
       }
       const finished = result.runStatus === 'completed' || result.runStatus === 'failed';
       const body = {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { issueToken } from '../../src/auth/issue-token.ts';
+import { readJson } from '../support/test-app.ts';
 import { freePort } from '../support/free-port.ts';
 
 /**
@@ -236,14 +237,7 @@ async function http(port: number, route: string, token?: string) {
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
-  // Whatever the server sent; each test asserts on the shape it expects.
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, json };
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, json: readJson(text) };
 }
 
 /** Every deal the token can see (the demo admin sees all of them), through the API. */

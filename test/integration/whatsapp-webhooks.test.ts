@@ -5,7 +5,7 @@ import { jsonFixture, rawFixture } from '../fixtures/whatsapp-webhooks/load-fixt
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import type { StepContext } from '../../src/flows/flow-definition.ts';
 import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION } from '../../src/whatsapp/inbound.flow.ts';
-import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
+import { createTestApp, readJson, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 /**
  * Inbound WhatsApp webhooks against the real app and database: the admin API for the key, the
@@ -69,14 +69,7 @@ async function post(provider: string, key: string, body: Buffer | string, header
     body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const text = await response.text();
-  // Response bodies of several shapes; the assertions name the fields they need.
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json, headers: response.headers };
+  return { status: response.status, text, json: readJson(text), headers: response.headers };
 }
 
 const postMeta = (key: string, body: Buffer | string) => post('meta-cloud', key, body, { 'x-hub-signature-256': sign(body) });

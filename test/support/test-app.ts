@@ -24,6 +24,16 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 export const TEST_JWT_SECRET = 'test-only-secret-with-at-least-32-bytes!!';
 export const TEST_MASTER_KEY = Buffer.from('0123456789abcdef0123456789abcdef', 'utf8');
 
+/** A response body as JSON, or undefined when it is not JSON (tests assert on the shapes they expect). */
+// Tests assert on response bodies of many shapes; typing each would only restate the schemas.
+export function readJson(text: string): any {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface TestTenant {
   id: string;
   slug: string;
@@ -126,14 +136,7 @@ export async function createTestApp(
     }
     const response = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
-    // Tests assert on response bodies of many shapes; typing each would only restate the schemas.
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, json };
+    return { status: response.status, headers: response.headers, text, json: readJson(text) };
   }
 
   const workers: FlowWorker[] = [];
