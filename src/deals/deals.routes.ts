@@ -116,18 +116,18 @@ export function dealsRoutes() {
       request: { params: ZIdParam, headers: IDEMPOTENCY_HEADER, body: jsonBody(ZTransitionRequest) },
       responses: { 200: jsonResponse(ZTransitionResponse, 'The deal in its new stage and the timeline entry'), ...COMMON_ERROR_RESPONSES },
     }),
-    async (c) =>
-      c.json(
-        await transitionDealStage({
-          tx: c.var.tx,
-          dealId: c.req.valid('param').id,
-          input: c.req.valid('json'),
-          actor: c.var.auth.sub,
-          scope: dealScopeFor(c.var.auth, 'deals:write'),
-          correlationId: c.var.correlationId,
-        }),
-        200,
-      ),
+    async (c) => {
+      const { deal, activity, stopped } = await transitionDealStage({
+        tx: c.var.tx,
+        dealId: c.req.valid('param').id,
+        input: c.req.valid('json'),
+        actor: c.var.auth.sub,
+        scope: dealScopeFor(c.var.auth, 'deals:write'),
+        correlationId: c.var.correlationId,
+      });
+      const cancelled = stopped ? { cancelled_outbound_ids: stopped.outboundIds, cancelled_timed_reply_run_ids: stopped.timedReplyRunIds } : {};
+      return c.json({ deal, activity, ...cancelled }, 200);
+    },
   );
 
   router.openapi(

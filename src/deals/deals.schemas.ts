@@ -75,7 +75,14 @@ export const ZActivity = z
   .openapi('Activity');
 export type TActivity = z.infer<typeof ZActivity>;
 
-export const ZTransitionResponse = z.object({ deal: ZDeal, activity: ZActivity }).openapi('DealTransitionResponse');
+export const ZTransitionResponse = z
+  .object({
+    deal: ZDeal,
+    activity: ZActivity,
+    cancelled_outbound_ids: z.array(z.uuid()).optional().openapi({ description: 'Into opted_out: the queued messages of the contact cancelled in this transaction' }),
+    cancelled_timed_reply_run_ids: z.array(z.uuid()).optional().openapi({ description: 'Into opted_out: the timed replies (out-of-hours, follow-ups) stopped' }),
+  })
+  .openapi('DealTransitionResponse');
 
 const stageList = z
   .string()

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { stopOutboundFor } from '../compliance/opt-out.ts';
 import { deals } from '../db/schema.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
@@ -18,9 +19,12 @@ export interface TransitionDealStageOptions {
 /**
  * The only way a deal's stage changes. The lifecycle table decides whether `from → to` is
  * allowed; the UPDATE is guarded by `stage = from`, so when two requests race from the same
- * stage the second updates zero rows and gets 409 instead of silently overwriting.
+ * stage the second updates zero rows and gets 409 instead of silently overwriting. Into
+ * opted_out it also stops the contact's queued messages and timed replies (same transaction).
  */
-export async function transitionDealStage(options: TransitionDealStageOptions): Promise<{ deal: TDeal; activity: TActivity }> {
+export async function transitionDealStage(
+  options: TransitionDealStageOptions,
+): Promise<{ deal: TDeal; activity: TActivity; stopped?: { outboundIds: string[]; timedReplyRunIds: string[] } }> {
   const { tx, dealId, input, actor, scope, correlationId } = options;
   const current = await findDeal(tx, dealId, scope);
   if (!current) throw new AppError('not_found', `Deal ${dealId} does not exist`);
@@ -46,12 +50,19 @@ export async function transitionDealStage(options: TransitionDealStageOptions): 
   if (!row) {
     throw new AppError('conflict', `The deal left stage ${from} while this request was running; reload and retry`);
   }
+  // Opt-out stops everything queued or scheduled for the contact, in this same transaction.
+  const stopped = input.to === 'opted_out' ? await stopOutboundFor({ tx, contactId: row.contactId }) : undefined;
   const activity = await insertActivity(tx, {
     dealId,
     type: 'stage_changed',
     actor,
-    data: { from, to: input.to, ...(input.reason ? { reason: input.reason } : {}) },
+    data: {
+      from,
+      to: input.to,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(stopped ? { cancelled_outbound: stopped.outboundIds.length, cancelled_timed_replies: stopped.timedReplyRunIds.length } : {}),
+    },
     correlationId,
   });
-  return { deal: toDeal(row), activity: toActivity(activity) };
+  return { deal: toDeal(row), activity: toActivity(activity), ...(stopped ? { stopped } : {}) };
 }

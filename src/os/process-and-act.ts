@@ -8,10 +8,9 @@ import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { cancelQueuedOutbound } from '../whatsapp/outbound.ts';
+import { stopOutboundFor } from '../compliance/opt-out.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { cancelTimedReplies, TIMED_REPLY_FLOW, type TimedReplyInput, type TimedReplyKind } from './timed-reply.flow.ts';
-import { OPTED_OUT_REASON } from '../whatsapp/send-whatsapp.plugin.ts';
 import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';
 import { processEvent } from './process-event.ts';
 
@@ -94,25 +93,25 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
   }
 
   // 3. The stage change, and opt-out's cancellation in the same transaction.
+  let stopped: { outboundIds: string[]; timedReplyRunIds: string[] } | undefined;
   if (decided.stage.to !== decided.stage.from) {
-    await transitionDealStage({
+    ({ stopped } = await transitionDealStage({
       tx,
       dealId,
       input: { from: decided.stage.from, to: decided.stage.to, reason: decided.stage.reason },
       actor,
       scope,
       correlationId,
-    });
+    }));
   }
-  const optedOut = decided.stage.to === 'opted_out';
-  const cancelledOutboundIds = optedOut ? await cancelQueuedOutbound({ tx, contactId, reason: OPTED_OUT_REASON }) : [];
-  // Pending timed replies: opt-out stops all of the contact's; a newer message supersedes the
-  // deal's (the newest decision wins, so a lead who wrote three times overnight gets one reply).
-  const cancelledTimedReplyRunIds = optedOut
-    ? await cancelTimedReplies({ tx, contactId })
-    : input.event.type === 'inbound_message'
-      ? await cancelTimedReplies({ tx, contactId, dealId })
-      : [];
+  // The transition into opted_out stopped the contact's queued messages and timers; a contact
+  // already opted out (no transition) is swept again, in case anything slipped in since.
+  if (decided.stage.to === 'opted_out' && !stopped) stopped = await stopOutboundFor({ tx, contactId });
+  const cancelledOutboundIds = stopped?.outboundIds ?? [];
+  // A newer message supersedes the deal's pending timed replies (the newest decision wins, so
+  // a lead who wrote three times overnight gets one reply).
+  const cancelledTimedReplyRunIds =
+    stopped?.timedReplyRunIds ?? (input.event.type === 'inbound_message' ? await cancelTimedReplies({ tx, contactId, dealId }) : []);
 
   // 4. The reply.
   let decisionId: string | null = null;

@@ -11,7 +11,6 @@ import { isWithinBusinessHours, nextBusinessOpening } from '../os-settings/busin
 import { findTemplateVersion, loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { contactHasOptedOut } from '../whatsapp/outbound.ts';
-import { createInboundWhatsAppFlow } from '../whatsapp/inbound.flow.ts';
 
 export const TIMED_REPLY_FLOW = 'os:timed_reply';
 const VERSION = '1';
@@ -158,12 +157,6 @@ export function createTimedReplyFlow(deps: TimedReplyDeps): FlowDefinition<Timed
       },
     ],
   });
-}
-
-/** Registers the lifecycle's own flows (not gateway actions: they call the gateway themselves). */
-export function registerOsFlows(router: TaskRouter, deps: Omit<TimedReplyDeps, 'router'>): void {
-  router.registry.register(createTimedReplyFlow({ ...deps, router }));
-  router.registry.register(createInboundWhatsAppFlow({ ...deps, router }));
 }
 
 /**

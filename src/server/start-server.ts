@@ -18,7 +18,7 @@ import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker } from '../flows/flow-worker
 import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
-import { registerOsFlows } from '../os/timed-reply.flow.ts';
+import { registerOsFlows } from '../os/os-flows.ts';
 import { createWhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';

@@ -4,6 +4,9 @@ import type { TenantTx } from '../tenancy/with-tenant.ts';
 
 export type OutboundMessageRow = typeof outboundMessages.$inferSelect;
 
+/** The cancel reason of messages stopped by an opt-out. */
+export const OPTED_OUT_REASON = 'opted_out';
+
 /**
  * True when the contact has opted out: any of its deals is in stage opted_out. Nothing may
  * be sent to such a contact again (SPEC §3, PDPL Art. 25), queued or approved or not.

@@ -37,6 +37,16 @@ describe('timed replies before any worker runs', () => {
     expect((await run(timer)).cancel_requested).toBe(true);
   });
 
+  it('a person moving the deal to opted_out stops its timers and queued messages in the same transaction too', async () => {
+    const first = await act('0557770009', 'كم الاسعار؟', FRIDAY_NOON_2099);
+    const [timer] = first.json.done.timed_reply_run_ids;
+    const moved = await t.request('POST', `/api/v1/deals/${first.json.done.deal_id}/transitions`, { token: admin, body: { to: 'opted_out', reason: 'asked by phone' } });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.json).toMatchObject({ cancelled_timed_reply_run_ids: [timer], cancelled_outbound_ids: [] });
+    expect(moved.json.activity.data).toMatchObject({ cancelled_timed_replies: 1, cancelled_outbound: 0 });
+    expect((await run(timer)).cancel_requested).toBe(true);
+  });
+
   it('a newer message supersedes the deal’s earlier timer: three messages overnight, one reply', async () => {
     const ids: string[] = [];
     const cancelled: string[] = [];

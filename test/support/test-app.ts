@@ -8,7 +8,7 @@ import { FlowRegistry } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { TaskRouter, type ActionPlugin } from '../../src/gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../../src/plugins/builtin-plugins.ts';
-import { registerOsFlows } from '../../src/os/timed-reply.flow.ts';
+import { registerOsFlows } from '../../src/os/os-flows.ts';
 import type { WhatsAppConfig } from '../../src/config/config.ts';
 import type { ProviderChainOptions } from '../../src/whatsapp/send-smart.ts';
 import { createWhatsAppService } from '../../src/whatsapp/whatsapp-service.ts';
