@@ -2,13 +2,18 @@ import { z } from '@hono/zod-openapi';
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
+const knownZones = new Set<string>();
+
+/** Building an Intl formatter is costly and settings are parsed on every decision: valid zones are remembered. */
 function isTimeZone(zone: string): boolean {
+  if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
   } catch {
     return false;
   }
+  knownZones.add(zone);
+  return true;
 }
 
 /**
