@@ -280,14 +280,17 @@ async function sendThroughChain(options: {
     ? { name: payload.whatsapp_template.name, language: payload.whatsapp_template.language, parameters: payload.whatsapp_template.parameters }
     : undefined;
   return ctx.sideEffect('provider', async (idempotencyKey) => {
-    const [unanswered] = await ctx.db((t) =>
-      t
-        .select({ provider: whatsappSendAttempts.provider })
-        .from(whatsappSendAttempts)
-        .where(and(eq(whatsappSendAttempts.outboundId, current.id), eq(whatsappSendAttempts.outcome, 'started')))
-        .orderBy(desc(whatsappSendAttempts.startedAt))
-        .limit(1),
-    );
+    // Read in the step's transaction: READ COMMITTED, so it sees the rows an earlier, crashed
+    // try committed. A provider that already accepted this message is the answer (the process
+    // died before the side effect was marked done): calling again would reach the customer twice.
+    const earlier = await tx
+      .select({ provider: whatsappSendAttempts.provider, outcome: whatsappSendAttempts.outcome, externalId: whatsappSendAttempts.externalId })
+      .from(whatsappSendAttempts)
+      .where(and(eq(whatsappSendAttempts.outboundId, current.id), inArray(whatsappSendAttempts.outcome, ['started', 'accepted'])))
+      .orderBy(desc(whatsappSendAttempts.startedAt));
+    const accepted = earlier.find((attempt) => attempt.outcome === 'accepted' && attempt.externalId);
+    if (accepted) return { kind: 'accepted' as const, externalId: accepted.externalId as string, provider: accepted.provider };
+    const unanswered = earlier.find((attempt) => attempt.outcome === 'started');
     const only = unanswered ? configured.filter((provider) => provider.name === unanswered.provider) : [];
     const chain = (only.length > 0 ? whatsapp.chainFor(only) : undefined) ?? options.chain;
     const { result } = await chain.send({ message: { ...message, idempotencyKey, template }, lastInboundAt: lastWrote, onAttempt: attemptRecorder(ctx, current.id) });

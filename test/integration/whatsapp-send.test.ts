@@ -12,6 +12,8 @@ import {
   type FakeMetaCloud,
   type FakeUltramsg,
 } from '../support/fake-whatsapp/index.ts';
+import type { StepContext } from '../../src/flows/flow-definition.ts';
+import { withTenant, type TenantTx } from '../../src/tenancy/with-tenant.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 /**
@@ -152,6 +154,66 @@ describe('sending through the fallback chain', () => {
     expect(fakes().reduce((sum, fake) => sum + fake.requests.length, 0)).toBe(1);
     const after = await t.request('GET', '/api/v1/os/whatsapp-providers', { token: adminA });
     expect(after.json.data.find((p: { name: string }) => p.name === 'green-api').circuit).toBe('closed');
+  });
+});
+
+describe('a send resumed after a crash', () => {
+  /** The real send step, run as the engine runs it on resume: the provider side effect was never marked done. */
+  async function resumeSend(contactId: string, outboundId: string, runId: string) {
+    const step = t.router.get('send_whatsapp')?.flows[0]?.steps.find((candidate) => candidate.name === 'send');
+    if (!step) throw new Error('no send step');
+    const ctx = {
+      runId,
+      tenantId: a.id,
+      flowName: 'action:send_whatsapp',
+      stepName: 'send',
+      attempt: 2,
+      input: { action: 'send_whatsapp', actor: 'test', payload: { contact_id: contactId, text: 'resumed hello' } },
+      state: { outbound_id: outboundId },
+      correlationId: null,
+      logger: t.logger,
+      signal: undefined,
+      waitTimedOut: false,
+      db: <T>(work: (tx: TenantTx) => Promise<T>) => withTenant({ pool: t.appPool, tenantId: a.id }, work),
+      sideEffect: <T>(name: string, call: (key: string) => Promise<T>) => call(`${runId}:send:${name}`),
+    } as unknown as StepContext;
+    return step.run(ctx);
+  }
+  async function queued(contactId: string, key: string): Promise<string> {
+    const [row] = (
+      await t.superuser.query(
+        `INSERT INTO outbound_messages (tenant_id, contact_id, to_e164, body, idempotency_key) SELECT $1, id, phone_e164, 'resumed hello', $3 FROM contacts WHERE id = $2 RETURNING id`,
+        [a.id, contactId, key],
+      )
+    ).rows;
+    return row.id;
+  }
+  const attempt = (outboundId: string, provider: string, outcome: string, externalId: string | null = null) =>
+    t.superuser.query(
+      `INSERT INTO whatsapp_send_attempts (tenant_id, outbound_id, provider, outcome, external_id, started_at) VALUES ($1, $2, $3, $4, $5, now() - interval '1 second')`,
+      [a.id, outboundId, provider, outcome, externalId],
+    );
+
+  it('after the provider accepted (the process died before marking it done): nobody is called again', async () => {
+    resetFakes();
+    const contactId = await contact(adminA, a);
+    const outboundId = await queued(contactId, 'resume-accepted');
+    await attempt(outboundId, 'ultramsg', 'accepted', '77');
+    const outcome = await resumeSend(contactId, outboundId, '00000000-0000-7000-8000-00000000a001');
+    expect(outcome).toMatchObject({ output: { status: 'sent', provider: 'ultramsg', external_id: '77' } });
+    expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('mid-call (a started attempt with no answer): only that provider is tried again, under the same key', async () => {
+    resetFakes();
+    const contactId = await contact(adminA, a);
+    const outboundId = await queued(contactId, 'resume-started');
+    await attempt(outboundId, 'fonnte', 'started');
+    const outcome = await resumeSend(contactId, outboundId, '00000000-0000-7000-8000-00000000a002');
+    expect(outcome).toMatchObject({ output: { status: 'sent', provider: 'fonnte' } });
+    expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 1, 0]);
+    const rows2 = await rows(`SELECT outcome FROM whatsapp_send_attempts WHERE outbound_id = $1 ORDER BY started_at`, [outboundId]);
+    expect(rows2.map((row) => row.outcome)).toEqual(['accepted', 'accepted']);
   });
 });
 
