@@ -44,3 +44,48 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DEALIX_JWT_SECRET: 'x'.repeat(32), DEALIX_JWKS_URL: 'https://idp.example/jwks' })).toThrow(/not both/);
   });
 });
+
+describe('WhatsApp providers from the environment (SPEC §4)', () => {
+  it('none configured: no providers, order undefined (the sandbox sends)', () => {
+    expect(loadConfig({}).whatsapp).toEqual({ order: undefined, providers: {}, timeoutMs: 10_000 });
+  });
+
+  it('reads each provider’s set, and the fallback order', () => {
+    const config = loadConfig({
+      GREEN_API_INSTANCE_ID: '1101000001',
+      GREEN_API_TOKEN: 'g-token',
+      FONNTE_TOKEN: 'f-token',
+      WHATSAPP_API_TOKEN: 'm-token',
+      WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+      WHATSAPP_APP_SECRET: 'm-secret',
+      WHATSAPP_PROVIDERS: 'meta-cloud, green-api',
+      WHATSAPP_TIMEOUT_MS: '5000',
+    });
+    expect(config.whatsapp).toEqual({
+      order: ['meta-cloud', 'green-api'],
+      providers: {
+        'green-api': { instance_id: '1101000001', token: 'g-token' },
+        fonnte: { token: 'f-token' },
+        'meta-cloud': { access_token: 'm-token', phone_number_id: '106540352242922', app_secret: 'm-secret' },
+      },
+      timeoutMs: 5000,
+    });
+  });
+
+  it('refuses half a set and unknown or repeated names, listing each', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig({ GREEN_API_INSTANCE_ID: '1', WHATSAPP_APP_SECRET: 's', WHATSAPP_PROVIDERS: 'green-api,telegram,green-api' });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GREEN_API_TOKEN: Green API: GREEN_API_INSTANCE_ID set but GREEN_API_TOKEN missing/),
+        expect.stringMatching(/^WHATSAPP_API_TOKEN: Meta WhatsApp Cloud API/),
+        expect.stringMatching(/^WHATSAPP_PHONE_NUMBER_ID: /),
+        expect.stringMatching(/^WHATSAPP_PROVIDERS/),
+      ]),
+    );
+  });
+});

@@ -128,6 +128,9 @@ export const ZEnv = z
     if (env.DEALIX_JWT_SECRET && env.DEALIX_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['DEALIX_JWKS_URL'], message: 'set DEALIX_JWT_SECRET or DEALIX_JWKS_URL, not both' });
     }
+  }, {
+    // Run even when a variable already failed its own check: an operator fixes every problem in one pass.
+    when: () => true,
   });
 
 export type TEnv = z.infer<typeof ZEnv>;
