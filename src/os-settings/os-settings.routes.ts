@@ -48,7 +48,7 @@ export function osSettingsRoutes() {
       request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZUpdateOsSettingsRequest) },
       responses: { 200: jsonResponse(ZOsSettings, 'The new version'), ...COMMON_ERROR_RESPONSES },
     }),
-    async (c) => c.json(await updateOsSettings({ tx: c.var.tx, input: c.req.valid('json'), actor: c.var.auth.sub }), 200),
+    async (c) => c.json(await updateOsSettings({ tx: c.var.tx, tenantId: c.var.auth.tenantId, input: c.req.valid('json'), actor: c.var.auth.sub }), 200),
   );
 
   router.openapi(
@@ -114,7 +114,7 @@ export function osSettingsRoutes() {
       responses: { 200: jsonResponse(ZTemplateVersion, 'The new version'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) =>
-      c.json(await updateTemplate({ tx: c.var.tx, templateId: c.req.valid('param').id, input: c.req.valid('json'), actor: c.var.auth.sub }), 200),
+      c.json(await updateTemplate({ tx: c.var.tx, tenantId: c.var.auth.tenantId, templateId: c.req.valid('param').id, input: c.req.valid('json'), actor: c.var.auth.sub }), 200),
   );
 
   return router;

@@ -86,7 +86,38 @@ export interface LifecycleConfig {
   templates: ReplyTemplate[];
 }
 
-export async function loadLifecycleConfig(tx: TenantTx): Promise<LifecycleConfig> {
+/**
+ * Read on every decision, changed rarely: kept per tenant for CONFIG_TTL_MS in this process.
+ * An edit through this process drops its tenant's entry at once; other processes see it within
+ * the TTL. A reply records the template version it used, so which text went out stays exact.
+ */
+const CONFIG_TTL_MS = 2_000;
+const configCache = new Map<string, { config: LifecycleConfig; until: number }>();
+
+/** Forgets a tenant's cached settings and templates (called by every write of them). */
+export function forgetLifecycleConfig(tenantId: string): void {
+  configCache.delete(tenantId);
+}
+
+/**
+ * The tenant's lifecycle settings and template catalogue, from the cache when fresh (give the
+ * tenant id) or from the database.
+ *
+ * @example
+ * const { settings, templates } = await loadLifecycleConfig(tx, tenantId);
+ */
+export async function loadLifecycleConfig(tx: TenantTx, tenantId?: string): Promise<LifecycleConfig> {
+  if (tenantId === undefined) return readLifecycleConfig(tx);
+  const cached = configCache.get(tenantId);
+  const now = Date.now();
+  if (cached && cached.until > now) return cached.config;
+  const config = await readLifecycleConfig(tx);
+  // Bounded by the number of tenants this process serves; stale entries are replaced on read.
+  configCache.set(tenantId, { config, until: now + CONFIG_TTL_MS });
+  return config;
+}
+
+async function readLifecycleConfig(tx: TenantTx): Promise<LifecycleConfig> {
   const result = await tx.execute<{ settings: SettingsJson | null; edits: EditJson[] }>(sql`
     SELECT
       (SELECT json_build_object('version', version, 'businessHours', business_hours, 'templateVariables', template_variables,

@@ -1,19 +1,20 @@
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TUpdateOsSettingsRequest } from './os-settings.schemas.ts';
-import { currentOsSettings, insertOsSettingsVersion, type OsSettings } from './os-settings.store.ts';
+import { currentOsSettings, forgetLifecycleConfig, insertOsSettingsVersion, type OsSettings } from './os-settings.store.ts';
 
 /**
  * Replaces the tenant's business hours and template variables with a new version. Earlier
  * versions stay (GET /os/settings/history). Replies already scheduled keep their time; a
  * timed reply re-checks the hours in force when it wakes.
  */
-export async function updateOsSettings(options: { tx: TenantTx; input: TUpdateOsSettingsRequest; actor: string }): Promise<OsSettings> {
+export async function updateOsSettings(options: { tx: TenantTx; tenantId: string; input: TUpdateOsSettingsRequest; actor: string }): Promise<OsSettings> {
   const { tx, input } = options;
   const current = await currentOsSettings(tx);
   if (input.expected_version !== undefined && input.expected_version !== current.version) {
     throw new AppError('conflict', `The settings are at version ${current.version}, not ${input.expected_version}; reload and edit again`);
   }
+  forgetLifecycleConfig(options.tenantId);
   return insertOsSettingsVersion(tx, {
     version: current.version + 1,
     businessHours: input.business_hours,

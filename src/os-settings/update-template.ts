@@ -4,7 +4,7 @@ import { REPLY_TEMPLATES, TEMPLATE_VARIABLES, templateVariables } from '../deals
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TUpdateTemplateRequest } from './os-settings.schemas.ts';
-import { insertTemplateVersion, type TemplateVersion } from './os-settings.store.ts';
+import { forgetLifecycleConfig, insertTemplateVersion, type TemplateVersion } from './os-settings.store.ts';
 
 /**
  * A tenant's edit of a reply template: a new version, the old ones kept. Only the variables
@@ -12,7 +12,13 @@ import { insertTemplateVersion, type TemplateVersion } from './os-settings.store
  * turning every later reply into a draft. A send already approved keeps the version it was
  * approved with (the payload names it).
  */
-export async function updateTemplate(options: { tx: TenantTx; templateId: string; input: TUpdateTemplateRequest; actor: string }): Promise<TemplateVersion> {
+export async function updateTemplate(options: {
+  tx: TenantTx;
+  tenantId: string;
+  templateId: string;
+  input: TUpdateTemplateRequest;
+  actor: string;
+}): Promise<TemplateVersion> {
   const { tx, templateId, input } = options;
   const builtIn = REPLY_TEMPLATES.find((candidate) => candidate.id === templateId);
   if (!builtIn) throw new AppError('not_found', `Template ${templateId} does not exist`);
@@ -33,5 +39,6 @@ export async function updateTemplate(options: { tx: TenantTx; templateId: string
   if (input.expected_version !== undefined && input.expected_version !== current) {
     throw new AppError('conflict', `Template ${templateId} is at version ${current}, not ${input.expected_version}; reload and edit again`);
   }
+  forgetLifecycleConfig(options.tenantId);
   return insertTemplateVersion(tx, { templateId, version: current + 1, text: input.text, note: input.note ?? null, createdBy: options.actor });
 }

@@ -9,6 +9,7 @@ import { processEvent } from './process-event.ts';
 
 export interface BulkProcessOptions {
   tx: TenantTx;
+  tenantId: string;
   /** The envelope's items, each still unvalidated: every item is checked on its own. */
   events: readonly unknown[];
   scope: DealScope;
@@ -27,9 +28,9 @@ export interface BulkProcessOptions {
  * savepoint taken once up front is rolled back to after a failed item, so the rest go on.
  * (Nothing is written, so rolling back loses nothing.)
  */
-export async function bulkProcess({ tx, events, scope, correlationId, logger, now }: BulkProcessOptions): Promise<{ results: TBulkProcessResult[] }> {
+export async function bulkProcess({ tx, tenantId, events, scope, correlationId, logger, now }: BulkProcessOptions): Promise<{ results: TBulkProcessResult[] }> {
   // Read once: every event of the call is decided with the same templates and hours.
-  const config = await loadLifecycleConfig(tx);
+  const config = await loadLifecycleConfig(tx, tenantId);
   await tx.execute(sql`SAVEPOINT os_bulk_process`);
   const results: TBulkProcessResult[] = [];
   for (const [index, item] of events.entries()) {
@@ -39,7 +40,7 @@ export async function bulkProcess({ tx, events, scope, correlationId, logger, no
       continue;
     }
     try {
-      results.push({ index, ok: true, result: await processEvent({ tx, input: parsed.data, scope, correlationId, config, ...(now ? { now } : {}) }) });
+      results.push({ index, ok: true, result: await processEvent({ tx, tenantId, input: parsed.data, scope, correlationId, config, ...(now ? { now } : {}) }) });
     } catch (error) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT os_bulk_process`);
       const appError = toAppError(error);

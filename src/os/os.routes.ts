@@ -23,7 +23,7 @@ export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
       middleware: [requirePermission('deals:read')] as const,
       responses: { 200: jsonResponse(ZStagesResponse, 'All 13 stages, in lifecycle order'), ...COMMON_ERROR_RESPONSES },
     }),
-    async (c) => c.json(describeStages((await loadLifecycleConfig(c.var.tx)).templates), 200),
+    async (c) => c.json(describeStages((await loadLifecycleConfig(c.var.tx, c.var.auth.tenantId)).templates), 200),
   );
 
   router.openapi(
@@ -43,7 +43,7 @@ export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
     }),
     async (c) =>
       c.json(
-        await processEvent({ tx: c.var.tx, input: c.req.valid('json'), scope: dealScopeFor(c.var.auth, 'deals:read'), correlationId: c.var.correlationId }),
+        await processEvent({ tx: c.var.tx, tenantId: c.var.auth.tenantId, input: c.req.valid('json'), scope: dealScopeFor(c.var.auth, 'deals:read'), correlationId: c.var.correlationId }),
         200,
       ),
   );
@@ -68,6 +68,7 @@ export function osRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
       c.json(
         await bulkProcess({
           tx: c.var.tx,
+          tenantId: c.var.auth.tenantId,
           events: c.req.valid('json').events,
           scope: dealScopeFor(c.var.auth, 'deals:read'),
           correlationId: c.var.correlationId,

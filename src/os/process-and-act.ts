@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { createContact } from '../contacts/create-contact.ts';
 import { findContact, selectContacts } from '../contacts/contacts.store.ts';
 import { activities, deals, drafts, inboundMessages } from '../db/schema.ts';
@@ -49,10 +49,11 @@ export interface ProcessAndActOptions {
 export async function processAndAct(options: ProcessAndActOptions): Promise<TProcessAndActResponse> {
   const { tx, tenantId, input, scope, actor, correlationId, deps } = options;
   const now = options.now ?? (input.event.at ? new Date(input.event.at) : new Date());
-  const decided = await processEvent({ tx, input, scope, correlationId, now });
+  const decided = await processEvent({ tx, tenantId, input, scope, correlationId, now });
 
   // 1. The contact and the deal.
   let contact = decided.contact_id ? await findContact(tx, decided.contact_id) : undefined;
+  const isNewContact = !contact;
   if (!contact && input.contact) {
     const preferred = decided.reply?.language ?? (decided.classification?.language === 'en' ? 'en' : 'ar');
     const created = await createContact({ tx, input: { phone: input.contact.phone, name: input.contact.name, preferred_language: preferred } });
@@ -71,6 +72,14 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
     const title = contact.name ? `${contact.name}${contact.company ? ` — ${contact.company}` : ''}` : `WhatsApp lead ${contact.phoneE164}`;
     const deal = await createDeal({ tx, input: { contact_id: contactId, title, value_halalas: 0 }, actor, scope, correlationId });
     dealId = deal.id;
+  }
+
+  // Lock order: the deal before the contact, as the send step takes them (deal FOR SHARE, then
+  // contact FOR UPDATE). The inbound row's foreign key would otherwise take the contact first
+  // (KEY SHARE) and the transition the deal second: a send in flight on the same deal then
+  // waits for us while we wait for it, and PostgreSQL aborts one of us (40P01).
+  if (decided.deal_id && decided.stage.to !== decided.stage.from) {
+    await tx.execute(sql`SELECT 1 FROM deals WHERE id = ${decided.deal_id} FOR NO KEY UPDATE`);
   }
 
   // 2. The inbound message.
@@ -111,7 +120,9 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
   // A newer message supersedes the deal's pending timed replies (the newest decision wins, so
   // a lead who wrote three times overnight gets one reply).
   const cancelledTimedReplyRunIds =
-    stopped?.timedReplyRunIds ?? (input.event.type === 'inbound_message' ? await cancelTimedReplies({ tx, contactId, dealId }) : []);
+    stopped?.timedReplyRunIds ??
+    // A contact created by this request has no timers yet: the lookup is skipped for the commonest case, a new lead.
+    (input.event.type === 'inbound_message' && !isNewContact ? await cancelTimedReplies({ tx, contactId, dealId }) : []);
 
   // 4. The reply.
   let decisionId: string | null = null;

@@ -12,6 +12,8 @@ import type { TProcessRequest, TProcessResponse } from './os.schemas.ts';
 
 export interface ProcessEventOptions {
   tx: TenantTx;
+  /** Keys the tenant's cached settings and templates. */
+  tenantId: string;
   input: TProcessRequest;
   /** Which deals the caller may read. */
   scope: DealScope;
@@ -70,7 +72,7 @@ export async function processEvent(options: ProcessEventOptions): Promise<TProce
   }
   if (hasOptedOut) stage = 'opted_out';
 
-  const config = options.config ?? (await loadLifecycleConfig(tx));
+  const config = options.config ?? (await loadLifecycleConfig(tx, options.tenantId));
   const decision = decideNextStep({
     stage,
     event: input.event,

@@ -66,7 +66,7 @@ export function createTimedReplyFlow(deps: TimedReplyDeps): FlowDefinition<Timed
       {
         name: 'open_hours',
         run: async (ctx) => {
-          const { settings } = await ctx.db((tx) => loadLifecycleConfig(tx));
+          const { settings } = await ctx.db((tx) => loadLifecycleConfig(tx, ctx.tenantId));
           const at = now();
           if (isWithinBusinessHours(at, settings.business_hours)) return;
           return { sleepUntil: nextBusinessOpening(at, settings.business_hours), state: { hours_version: settings.version } };
@@ -86,7 +86,7 @@ export function createTimedReplyFlow(deps: TimedReplyDeps): FlowDefinition<Timed
             if (await contactHasOptedOut(tx, input.contact_id)) return { output: { status: 'skipped', reason: 'the contact opted out' } };
             if (deal.stage !== input.stage) return { output: { status: 'skipped', reason: `the deal moved from ${input.stage} to ${deal.stage}` } };
 
-            const config = await loadLifecycleConfig(tx);
+            const config = await loadLifecycleConfig(tx, ctx.tenantId);
             let reply = input.reply;
             let why = '';
             if (!reply) {

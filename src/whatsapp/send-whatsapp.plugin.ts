@@ -96,7 +96,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
                 let templateVersion: number | null = null;
                 if (body === undefined) {
                   const templateId = payload.template_id as string;
-                  const config = payload.template_version === undefined || payload.variables === undefined ? await loadLifecycleConfig(tx) : undefined;
+                  const config = payload.template_version === undefined || payload.variables === undefined ? await loadLifecycleConfig(tx, ctx.tenantId) : undefined;
                   const template =
                     payload.template_version !== undefined
                       ? await findTemplateVersion(tx, templateId, payload.template_version)

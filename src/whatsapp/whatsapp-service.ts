@@ -10,12 +10,16 @@ export interface WhatsAppService {
   readonly masterKey: Buffer;
   /** The tenant's providers in fallback order (its own credentials over the environment's). */
   providersFor(tx: TenantTx, tenantId: string): Promise<ConfiguredProvider[]>;
+  /** Drops the tenant's cached providers (after its credentials change). */
+  forgetProviders(tenantId: string): void;
   /** The chain for these providers; undefined when there are none (the sandbox sends). */
   chainFor(providers: readonly ConfiguredProvider[]): ProviderChain | undefined;
   /** The breaker of one provider account, when a chain using it exists in this process. */
   circuitState(provider: ConfiguredProvider): CircuitState;
   shutdown(): void;
 }
+
+const PROVIDERS_TTL_MS = 2_000;
 
 /** Identifies a provider account: the same credentials are the same account, whoever uses them. */
 const accountKey = (provider: ConfiguredProvider) =>
@@ -36,11 +40,24 @@ export function createWhatsAppService(options: {
   chain?: Omit<ProviderChainOptions, 'providers'>;
 }): WhatsAppService {
   const chains = new Map<string, ProviderChain>();
+  // Read on every send, changed rarely: per tenant for PROVIDERS_TTL_MS; a credentials write in
+  // this process forgets its tenant at once, other processes follow within the TTL.
+  const providersCache = new Map<string, { providers: ConfiguredProvider[]; until: number }>();
   const breakerOwner = new Map<string, ProviderChain>();
   return {
     config: options.config,
     masterKey: options.masterKey,
-    providersFor: (tx, tenantId) => configuredProviders({ tx, tenantId, masterKey: options.masterKey, whatsapp: options.config }),
+    async providersFor(tx, tenantId) {
+      const cached = providersCache.get(tenantId);
+      const now = Date.now();
+      if (cached && cached.until > now) return cached.providers;
+      const providers = await configuredProviders({ tx, tenantId, masterKey: options.masterKey, whatsapp: options.config });
+      providersCache.set(tenantId, { providers, until: now + PROVIDERS_TTL_MS });
+      return providers;
+    },
+    forgetProviders(tenantId) {
+      providersCache.delete(tenantId);
+    },
     chainFor(providers) {
       if (providers.length === 0) return undefined;
       const key = providers.map(accountKey).join('|');

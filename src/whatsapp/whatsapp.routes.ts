@@ -35,6 +35,7 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
           errors: parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message })),
         });
       }
+      deps.whatsapp.forgetProviders(c.var.auth.tenantId);
       const saved = await saveProviderCredentials({
         tx: c.var.tx,
         tenantId: c.var.auth.tenantId,
@@ -60,6 +61,7 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
     }),
     async (c) => {
       const { name } = c.req.valid('param');
+      deps.whatsapp.forgetProviders(c.var.auth.tenantId);
       if (!(await deleteProviderCredentials({ tx: c.var.tx, provider: name }))) throw new AppError('not_found', `No credentials of this tenant for ${name}`);
       return c.body(null, 204);
     },

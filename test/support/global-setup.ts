@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { ensureAppRoleLogin, runMigrations } from '../../src/db/migrate.ts';
+import { createWriteStream } from 'node:fs';
 import { createLogger } from '../../src/server/logger.ts';
 import { freePort } from './free-port.ts';
 
@@ -39,7 +40,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     pgDataDir: path.join(dir, 'pg'),
     port,
     secrets,
-    logger: createLogger({ level: 'silent' }),
+    // PG_LOG_FILE=/tmp/pg.log keeps PostgreSQL's own log (deadlock reports, say) for diagnosis.
+    logger: process.env.PG_LOG_FILE ? createLogger({ level: 'debug', destination: createWriteStream(process.env.PG_LOG_FILE) }) : createLogger({ level: 'silent' }),
     database: template,
   });
   await runMigrations(handle.ownerUrl);
