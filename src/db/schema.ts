@@ -112,7 +112,11 @@ export const deals = pgTable(
     index('deals__tenant_id_idx').on(t.tenantId, t.id.desc()),
     index('deals__tenant_stage_idx').on(t.tenantId, t.stage, t.id.desc()),
     index('deals__tenant_owner_idx').on(t.tenantId, t.ownerUserId, t.id.desc()),
-    index('deals__tenant_contact_idx').on(t.tenantId, t.contactId),
+    // A contact's deals in id order; scanned backwards, ORDER BY id DESC LIMIT 1 stops at the newest
+    // match (an index built DESC NULLS LAST could not serve ORDER BY id DESC, which means NULLS FIRST).
+    index('deals__tenant_contact_idx').on(t.tenantId, t.contactId, t.id),
+    // "Has this contact opted out?" is asked before every send and every decision.
+    index('deals__tenant_contact_opted_out_idx').on(t.tenantId, t.contactId).where(sql`${t.stage} = 'opted_out'`),
   ],
 );
 
