@@ -15,6 +15,8 @@ export interface StartFlowOptions {
   idempotencyKey?: string | null;
   canaryVersion?: string | null;
   replayOf?: string | null;
+  /** The run's id, when the caller must reference it before the run exists (a row written just before). */
+  runId?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function startFlow(options: StartFlowOptions): Promise<{ run: FlowR
   const [run] = await tx
     .insert(flowRuns)
     .values({
+      ...(options.runId ? { id: options.runId } : {}),
       flowName: flow.name,
       flowVersion: flow.version,
       input: options.input,

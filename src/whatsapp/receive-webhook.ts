@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { outboundMessages, whatsappWebhookEvents } from '../db/schema.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import type { FlowRegistry } from '../flows/flow-definition.ts';
+import { uuidv7 } from '../db/uuid-v7.ts';
 import { AppError } from '../server/app-error.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
 import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION, inboundIdempotencyKey, type InboundWhatsAppInput } from './inbound.flow.ts';
@@ -231,9 +232,11 @@ async function storeEvents(options: StoreEventsOptions): Promise<ReceiveWebhookR
     if (event.kind === 'message') {
       // The partial unique index (tenant, provider, provider_message_id) WHERE kind = 'message'
       // recognises a redelivery, even one racing this request on another connection.
+      // The run's id is chosen now, so the event row names it from the start (no UPDATE after).
+      const runId = uuidv7();
       const [row] = await tx
         .insert(whatsappWebhookEvents)
-        .values({ provider, kind: 'message', providerMessageId: event.providerMessageId, event, rawBody })
+        .values({ provider, kind: 'message', providerMessageId: event.providerMessageId, event, rawBody, flowRunId: runId })
         .onConflictDoNothing({
           target: [whatsappWebhookEvents.tenantId, whatsappWebhookEvents.provider, whatsappWebhookEvents.providerMessageId],
           where: sql`kind = 'message'`,
@@ -252,14 +255,16 @@ async function storeEvents(options: StoreEventsOptions): Promise<ReceiveWebhookR
         text: event.text,
         received_at: (event.receivedAt ?? row.receivedAt).toISOString(),
       };
-      const { run } = await startFlow({
+      const { run, created } = await startFlow({
         tx,
         flow: options.flow,
         input: { ...input },
+        runId,
         correlationId: options.correlationId,
         idempotencyKey: inboundIdempotencyKey(provider, event.providerMessageId),
       });
-      await tx.update(whatsappWebhookEvents).set({ flowRunId: run.id }).where(eq(whatsappWebhookEvents.id, row.id));
+      // Only if the message's run already existed (its event row was purged since): point at that one.
+      if (!created) await tx.update(whatsappWebhookEvents).set({ flowRunId: run.id }).where(eq(whatsappWebhookEvents.id, row.id));
       result.messages += 1;
     } else if (event.kind === 'status') {
       // A status can beat the send's own commit (Meta answers `sent` within milliseconds): one
