@@ -238,6 +238,26 @@ describe('inbound messages, every provider', () => {
     expect(await rows(`SELECT id FROM flow_runs WHERE tenant_id = $1 AND flow_name = 'whatsapp:inbound'`, [s.tenant.id])).toHaveLength(1);
   });
 
+  it('the key decides the tenant: the same message to two tenants is stored and processed by each, in its own tenant only', async () => {
+    const first = await setup('iso-a');
+    const second = await setup('iso-b');
+    const body = rawFixture('meta-cloud.text.json');
+    expect((await postMeta(first.key, body)).json).toMatchObject({ messages: 1, duplicates: 0 });
+    // Not a duplicate for the second tenant: redelivery is recognised per tenant.
+    expect((await postMeta(second.key, body)).json).toMatchObject({ messages: 1, duplicates: 0 });
+    await processedRuns(first, 1);
+    await processedRuns(second, 1);
+    for (const s of [first, second]) {
+      const inbound = await rows('SELECT tenant_id FROM inbound_messages WHERE tenant_id = $1', [s.tenant.id]);
+      expect(inbound).toHaveLength(1);
+      // Through the API each tenant sees one contact: its own.
+      const contacts = await t.request('GET', '/api/v1/contacts', { token: s.admin });
+      expect(contacts.json.data.map((contact: { phone: string }) => contact.phone)).toEqual(['+966512345678']);
+    }
+    const [a, b] = await Promise.all([first, second].map(async (s) => (await rows('SELECT contact_id FROM inbound_messages WHERE tenant_id = $1', [s.tenant.id]))[0].contact_id));
+    expect(a).not.toBe(b);
+  });
+
   it('the process step run again (a crash after its commit, before the checkpoint) does nothing twice', async () => {
     const s = await setup('once');
     await postMeta(s.key, rawFixture('meta-cloud.text.json'));
