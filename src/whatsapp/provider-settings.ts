@@ -78,12 +78,3 @@ export function createProvider<P extends RealProviderName>(name: P, settings: Pr
       throw new Error(`unknown provider ${String(name)}`);
   }
 }
-
-/** Every value in a settings object that is a secret, for scrubbing logs and reasons. */
-export function secretsOf(settings: AnyProviderSettings): string[] {
-  const values: string[] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    if (typeof value === 'string' && /token|secret/.test(key)) values.push(value);
-  }
-  return values;
-}

@@ -28,8 +28,10 @@ const accountKey = (provider: ConfiguredProvider) =>
 /**
  * Builds and caches fallback chains. A chain is cached per ordered list of provider
  * accounts, so tenants on the environment's providers share one chain: one breaker and one
- * rate limit per real account (Green API's 50 requests/s is per instance, not per tenant).
- * A tenant with its own credentials gets its own chain; a credential change is a new key.
+ * rate limit per account (Green API's 50 requests/s is per instance, not per tenant). A tenant
+ * with its own credentials gets its own chain, whose breakers and buckets are its own too, even
+ * for an environment account it also uses; a credential change is a new key. All of it is per
+ * process: several processes each keep their own breakers and buckets.
  *
  * @example
  * const service = createWhatsAppService({ config: config.whatsapp, masterKey });
