@@ -26,14 +26,14 @@ function isPgError(error: unknown): error is PgErrorLike {
 export function translatePgError(error: unknown): AppError | undefined {
   const pgError = isPgError(error) ? error : isPgError((error as { cause?: unknown })?.cause) ? (error as { cause: PgErrorLike }).cause : undefined;
   if (!pgError) return undefined;
-  const constraint = pgError.constraint ? ` (${pgError.constraint})` : '';
+  // Constraint names stay in the log (the cause): they describe the schema, not the caller's input.
   switch (pgError.code) {
     case '23505':
-      return new AppError('conflict', `A record with the same unique value already exists${constraint}`, { cause: error });
+      return new AppError('conflict', 'A record with the same unique value already exists', { cause: error });
     case '23503':
       // A composite (tenant_id, id) foreign key fails for a missing row and for another
       // tenant's row alike, so the message cannot say which: both look "not found".
-      return new AppError('validation_failed', `A referenced record does not exist${constraint}`, {
+      return new AppError('validation_failed', 'A referenced record does not exist', {
         cause: error,
         errors: [{ field: referencedField(pgError.constraint), message: 'does not exist' }],
       });
@@ -46,6 +46,22 @@ export function translatePgError(error: unknown): AppError | undefined {
       return new AppError('validation_failed', 'A value was rejected by the database', {
         cause: error,
         errors: pgError.column ? [{ field: pgError.column, message: 'invalid value' }] : [],
+      });
+    case '22021':
+    case '22P05':
+      // U+0000 in text (22021) or jsonb (22P05). Routes refuse it by name first
+      // (src/server/json-input.ts); this catches a value that reached SQL another way.
+      return new AppError('validation_failed', 'A text value holds U+0000 (NUL), which the database cannot store', {
+        cause: error,
+        errors: [{ field: pgError.column ?? 'body', message: 'must not contain U+0000 (NUL)' }],
+      });
+    case '54000':
+    case '54001':
+      // Program limit (an index row too large, an array too big) or stack depth (input nested
+      // too deep): the input's size, not the server's health.
+      return new AppError('validation_failed', 'A value is too large or too deeply nested for the database', {
+        cause: error,
+        errors: [{ field: pgError.column ?? 'body', message: 'is too large or too deeply nested' }],
       });
     case '42501':
       // Insufficient privilege or a row-level security WITH CHECK failure: either way the

@@ -16,4 +16,13 @@ describe('requestFingerprint', () => {
   it('hashes a non-JSON body as sent', () => {
     expect(requestFingerprint('POST', '/a', 'not json')).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('never throws on JSON the routes refuse, and still tells bodies apart', () => {
+    const deep = (n: number) => `{"payload":${'['.repeat(n)}${']'.repeat(n)}}`;
+    for (const body of ['{"a":"\\ud800"}', '{"\\udc00":1}', '{"a":"\\u0000"}', deep(10_000), deep(30_000), `[${'0,'.repeat(20_000)}0]`]) {
+      expect(requestFingerprint('POST', '/a', body)).toMatch(/^[0-9a-f]{64}$/);
+      expect(requestFingerprint('POST', '/a', body)).toBe(requestFingerprint('POST', '/a', body));
+    }
+    expect(requestFingerprint('POST', '/a', deep(10_000))).not.toBe(requestFingerprint('POST', '/a', deep(10_001)));
+  });
 });

@@ -71,18 +71,27 @@ export function problemResponse(c: Context, error: AppError): Response {
   return new Response(JSON.stringify(problemBody(error, correlationId, c.req.path)), { status: error.status, headers });
 }
 
+/**
+ * A field as problems name it: its path, prefixed by where it came from (`query.limit`,
+ * `path.id`; body fields bare), or the part itself (`body`, `query`) for an empty path.
+ */
+export function fieldName(target: string, path: readonly PropertyKey[]): string {
+  const prefix = target === 'json' || target === 'form' ? '' : `${target === 'param' ? 'path' : target}.`;
+  const base = path.map(String).join('.');
+  return `${prefix}${base}` || (prefix ? prefix.slice(0, -1) : 'body');
+}
+
 /** Zod issues → one FieldError per bad field, named by its path (query params prefixed). */
 export function validationError(error: ZodError, target: string): AppError {
-  const prefix = target === 'json' || target === 'form' ? '' : `${target === 'param' ? 'path' : target}.`;
   const errors = error.issues.map((issue) => {
-    const base = issue.path.map(String).join('.');
     // An unknown key is an error about that key, not about its parent object.
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    return keys.map((key) => ({
-      field: `${prefix}${[base, key].filter(Boolean).join('.')}` || (prefix ? prefix.slice(0, -1) : 'body'),
-      message: issue.message,
-    }));
+    return keys.map((key) => ({ field: fieldName(target, key === undefined ? issue.path : [...issue.path, key]), message: issue.message }));
   });
-  const flat = errors.flat();
-  return new AppError('validation_failed', `Invalid ${flat.map((e) => e.field).join(', ')}`, { errors: flat });
+  return fieldsError(errors.flat());
+}
+
+/** One 422 naming each field. */
+export function fieldsError(errors: FieldError[]): AppError {
+  return new AppError('validation_failed', `Invalid ${errors.map((e) => e.field).join(', ')}`, { errors });
 }

@@ -1,15 +1,27 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from './context.ts';
-import { validationError } from './problem.ts';
+import { findInputIssue } from './json-input.ts';
+import { fieldName, fieldsError, validationError } from './problem.ts';
 
 /**
  * Every router validates with the same hook: a failed schema becomes one 422 problem that
  * names each bad field, instead of zod-openapi's default 400 with the raw zod error.
+ *
+ * A value that passed its schema is then walked whole (body, query, path, headers), free-form
+ * members included: U+0000, a lone surrogate, nesting past 64 levels or more than 10,000 values
+ * is a 422 too (src/server/json-input.ts says why each). Here, not in each schema, so no route
+ * and no `z.unknown()` member can forget it.
  */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target);
+      const issue = findInputIssue(result.data);
+      if (!issue) return;
+      // A cap is crossed somewhere deep below: name the member that holds it (`payload.deep`),
+      // not a path sixty-four keys long.
+      const path = issue.kind === 'size' ? issue.path.slice(0, 2) : issue.path;
+      throw fieldsError([{ field: fieldName(result.target, path), message: issue.message }]);
     },
   });
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { inboundIdToE164 } from './inbound-phone.ts';
-import { nonEmpty, parseBody, unixSecondsToDate, ZStringOrNumber, type InboundWebhookEvent, type ParseResult } from './webhook-events.ts';
+import { nonEmpty, parseBody, unixSecondsToDate, ZStringOrNumber, type InboundWebhookEvent, storableEvents, type ParseResult } from './webhook-events.ts';
 
 /**
  * Fonnte webhooks (whatsapp-providers.md §3). Sources: docs.fonnte.com webhook-reply-message,
@@ -54,6 +54,10 @@ const FONNTE_FAILED = new Set(['invalid', 'expired', 'url unreachable']);
  * // { ok: true, events: [{ kind: 'message', providerMessageId: '7', fromE164: '+966512345678', text: 'مرحبا', … }] }
  */
 export function parseFonnteWebhook(body: unknown): ParseResult {
+  return storableEvents(parseEvents(body));
+}
+
+function parseEvents(body: unknown): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: 'body', message: 'must be a JSON object' }] };
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inboundIdToE164 } from './inbound-phone.ts';
-import { nonEmpty, parseBody, unixSecondsToDate, type InboundWebhookEvent, type ParseResult } from './webhook-events.ts';
+import { nonEmpty, parseBody, unixSecondsToDate, type InboundWebhookEvent, storableEvents, type ParseResult } from './webhook-events.ts';
 
 /**
  * Green API webhooks (whatsapp-providers.md §1). Sources: green-api.com docs pages
@@ -75,6 +75,10 @@ const DECRYPTION_FAILURE_MARKER = /\{\{SWE00[13]\}\}/;
  * // { ok: true, events: [{ kind: 'ignored', reason: 'typeWebhook stateInstanceChanged is not handled' }] }
  */
 export function parseGreenApiWebhook(body: unknown): ParseResult {
+  return storableEvents(parseEvents(body));
+}
+
+function parseEvents(body: unknown): ParseResult {
   const envelope = parseBody(ZGreenApiEnvelope, body);
   if (!envelope.ok) return envelope;
   const { typeWebhook } = envelope.data;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inboundIdToE164 } from './inbound-phone.ts';
-import { nonEmpty, parseBody, unixSecondsToDate, type InboundStatusValue, type InboundWebhookEvent, type ParseResult } from './webhook-events.ts';
+import { nonEmpty, parseBody, unixSecondsToDate, type InboundStatusValue, type InboundWebhookEvent, storableEvents, type ParseResult } from './webhook-events.ts';
 
 /**
  * Meta WhatsApp Cloud API webhooks (whatsapp-providers.md §4). Source: developers.facebook.com
@@ -87,6 +87,10 @@ const META_STATUS: Readonly<Record<string, InboundStatusValue>> = {
  * // { ok: false, errors: [{ field: 'object', message: 'Invalid input: expected "whatsapp_business_account"' }] }
  */
 export function parseMetaCloudWebhook(body: unknown): ParseResult {
+  return storableEvents(parseEvents(body));
+}
+
+function parseEvents(body: unknown): ParseResult {
   const parsed = parseBody(ZMetaWebhook, body);
   if (!parsed.ok) return parsed;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inboundIdToE164 } from './inbound-phone.ts';
-import { nonEmpty, parseBody, unixSecondsToDate, ZStringOrNumber, type InboundStatusValue, type InboundWebhookEvent, type ParseResult } from './webhook-events.ts';
+import { nonEmpty, parseBody, unixSecondsToDate, ZStringOrNumber, type InboundStatusValue, type InboundWebhookEvent, storableEvents, type ParseResult } from './webhook-events.ts';
 
 /**
  * Ultramsg webhooks (whatsapp-providers.md §2). Source: github:ultramsg/whatsapp-webhook-csharp
@@ -71,6 +71,10 @@ const ACK_STATUS: Readonly<Record<string, InboundStatusValue | null>> = {
  * // { ok: true, events: [{ kind: 'ignored', reason: 'echo of our own send (message_create)' }] }
  */
 export function parseUltramsgWebhook(body: unknown): ParseResult {
+  return storableEvents(parseEvents(body));
+}
+
+function parseEvents(body: unknown): ParseResult {
   const decoded = decodeFormEncodedData(body);
   if (!decoded.ok) return decoded;
   const envelope = parseBody(ZUltramsgEnvelope, decoded.body);

@@ -66,3 +66,27 @@ describe('every fixture against the normalised event schema', () => {
     if (!result.ok) for (const error of result.errors) expect(error.field).not.toBe('');
   });
 });
+
+describe('message text with U+0000 or a lone surrogate', () => {
+  /** The body with every string equal to `text` replaced (fixtures are small and shallow). */
+  const replaceText = (value: unknown, text: string, by: string): unknown => {
+    if (value === text) return by;
+    if (Array.isArray(value)) return value.map((item) => replaceText(item, text, by));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceText(v, text, by)]));
+    return value;
+  };
+
+  it.each([
+    ['green-api.text.json', parseGreenApiWebhook],
+    ['green-api.extended-text.json', parseGreenApiWebhook],
+    ['ultramsg.message-received.json', parseUltramsgWebhook],
+    ['fonnte.message.json', parseFonnteWebhook],
+    ['meta-cloud.text.json', parseMetaCloudWebhook],
+  ] as const)('%s: the NUL is stripped, the surrogate replaced, the message kept', (name, parse) => {
+    const clean = parse(jsonFixture(name));
+    if (!clean.ok || clean.events[0]?.kind !== 'message') throw new Error(`${name} holds no message`);
+    const text = clean.events[0].text;
+    const poisoned = parse(replaceText(jsonFixture(name), text, `\u0000${text.slice(0, 2)}\u0000${text.slice(2)}\ud800`));
+    expect(poisoned).toEqual({ ok: true, events: [{ ...clean.events[0], text: `${text}\ufffd` }] });
+  });
+});

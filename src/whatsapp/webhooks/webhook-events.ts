@@ -91,6 +91,30 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): { ok: true; d
   return { ok: false, errors: parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })) };
 }
 
+/**
+ * A provider string as we store it (text and jsonb columns): U+0000 removed, since PostgreSQL
+ * cannot store it, and a lone UTF-16 surrogate replaced by U+FFFD; everything else kept. A
+ * message is never refused for these: the provider would redeliver it forever and it would be lost.
+ *
+ * @example
+ * storableText('مرحبا\u0000') // 'مرحبا'
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '').toWellFormed();
+}
+
+/**
+ * Every string of every parsed event made {@link storableText}. Each provider parser returns
+ * through this, so no event, whatever the provider sent, carries what the database refuses.
+ */
+export function storableEvents(result: ParseResult): ParseResult {
+  if (!result.ok) return result;
+  const events = result.events.map(
+    (event) => Object.fromEntries(Object.entries(event).map(([key, value]) => [key, typeof value === 'string' ? storableText(value) : value])) as InboundWebhookEvent,
+  );
+  return { ok: true, events };
+}
+
 /** `[]` is the body itself; zod paths may hold symbols in theory, so stringify everything. */
 function fieldName(path: readonly PropertyKey[]): string {
   return path.length === 0 ? 'body' : path.map(String).join('.');
