@@ -40,7 +40,13 @@ async function pendingRequest(tx: TenantTx, id: string, approver: string): Promi
   return row;
 }
 
-/** Wakes flow runs waiting on this request's decision (signal `approval:<id>`). */
+/**
+ * Wakes flow runs waiting on this request's decision (signal `approval:<id>`). The payload never
+ * holds the approval token: a signal is stored (flow_signals), copied into the run's state and
+ * checkpoints and served by GET /flows/{id}, so a bearer secret there would outlive its one use
+ * in a dozen readable places. A waiting run gets the token's id (`token_id`, the `jti` the
+ * decision log records); the token itself goes only to the approver who asked for it.
+ */
 async function signalWaiters(tx: TenantTx, requestId: string, payload: Record<string, unknown>): Promise<void> {
   const waiting = await tx
     .select({ id: flowRuns.id })
@@ -82,7 +88,7 @@ export async function approveRequest(options: {
     .set({ status: 'approved', decidedBy: options.approver, decidedAt: now })
     .where(eq(approvalRequests.id, request.id))
     .returning();
-  await signalWaiters(options.tx, request.id, { decision: 'approved', approver: options.approver, token: minted.token });
+  await signalWaiters(options.tx, request.id, { decision: 'approved', approver: options.approver, token_id: minted.tokenId, expires_at: expiresAt.toISOString() });
   return { request: updated as ApprovalRequestRow, token: minted.token, tokenId: minted.tokenId, expiresAt };
 }
 

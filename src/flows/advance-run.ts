@@ -1,6 +1,7 @@
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { safeErrorMessage } from '../db/query-error.ts';
 import { contextForCorrelationId, tracer } from '../server/telemetry.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
 import { noFaults, type FaultInjector } from './fault-points.ts';
@@ -158,7 +159,8 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
     outcome = await inStepSpan(run, step.name, attempt, () => step.run(ctx));
   } catch (error) {
     const policy = retryPolicy;
-    const message = error instanceof Error ? error.message : String(error);
+    // Stored in the run, its checkpoints and dead letter: never a failed query's bound values.
+    const message = safeErrorMessage(error);
     if (attempt < policy.maxAttempts && !(error instanceof PermanentStepError)) {
       const retryAt = new Date(Date.now() + backoffMs(policy, attempt));
       logger.warn({ err: error, step: step.name, attempt, retry_at: retryAt.toISOString() }, 'flow step failed; retrying');
@@ -235,7 +237,7 @@ async function inStepSpan<T>(run: FlowRunRow, stepName: string, attempt: number,
     try {
       return await work();
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: safeErrorMessage(error) });
       throw error;
     } finally {
       span.end();
@@ -296,7 +298,7 @@ async function unwind(
         await step.compensate(stepContext(deps, run, step, 1, logger));
         await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensated', state }));
       } catch (compensationError) {
-        const message = compensationError instanceof Error ? compensationError.message : String(compensationError);
+        const message = safeErrorMessage(compensationError);
         escalations.push(`${step.name}: compensation failed (${message})`);
         logger.error({ err: compensationError, step: step.name }, 'compensation failed; escalating');
         await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensation_failed', note: message, state }));

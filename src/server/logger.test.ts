@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { createLogger, scrubText } from './logger.ts';
 
 describe('scrubText', () => {
@@ -39,5 +40,28 @@ describe('createLogger', () => {
     const out = lines.join('');
     expect(out).not.toMatch(/pw1|t0k|551234567/);
     expect(out).toContain('[redacted]');
+  });
+});
+
+describe('query errors', () => {
+  it('log the SQL and SQLSTATE, never the bound values, not even one that looks like a stack frame', () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _e, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const cause = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505', severity: 'ERROR' });
+    const error = new DrizzleQueryError('insert into contacts (name, note) values ($1, $2)', ['Ahmed Alharbi', 'hello\n    at Riyadh secret street'], cause);
+    logger.error({ err: error }, 'unhandled error');
+    const out = lines.join('');
+    expect(out).not.toMatch(/Alharbi|Riyadh|hello/);
+    expect(out).toContain('insert into contacts (name, note) values ($1, $2)');
+    expect(out).toContain('<string 13>');
+    expect(out).toContain('23505');
   });
 });

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { isQueryError, safeErrorMessage, sqlstateOf } from '../db/query-error.ts';
 
 export type { Logger };
 
@@ -54,6 +55,14 @@ function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
+    if (isQueryError(value)) {
+      // The message (and so the stack's header) lists every bound value: keep only the frames,
+      // cut after the exact header, since a value may itself hold a line that looks like a frame.
+      const message = safeErrorMessage(value);
+      const header = `${value.name}: ${value.message}`;
+      const frames = value.stack?.startsWith(header) ? value.stack.slice(header.length) : '';
+      return { type: value.name, message: scrubText(message), sqlstate: sqlstateOf(value), stack: scrubText(`${value.name}: ${message}${frames}`) };
+    }
     return { type: value.name, message: scrubText(value.message), stack: value.stack ? scrubText(value.stack) : undefined };
   }
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));

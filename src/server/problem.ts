@@ -49,9 +49,18 @@ export function toAppError(error: unknown): AppError {
   return translatePgError(error) ?? new AppError('internal', 'An unexpected error occurred; the correlation id identifies it in our logs', { cause: error });
 }
 
+/** Members the problem itself defines: an extension member never replaces one. */
+const STANDARD_MEMBERS: ReadonlySet<string> = new Set(['type', 'title', 'status', 'detail', 'code', 'correlation_id', 'instance', 'errors']);
+
+/**
+ * The problem document. Extension members named like a standard member (`status`, `type`,
+ * `code`…) are dropped, so an AppError's `extra` can never change what the problem says it is.
+ */
 export function problemBody(error: AppError, correlationId: string, instance?: string): ProblemBody {
   const spec = APP_ERRORS[error.code];
+  const extensions = Object.fromEntries(Object.entries(error.extra ?? {}).filter(([name]) => !STANDARD_MEMBERS.has(name)));
   return {
+    ...extensions,
     type: problemType(error.code),
     title: spec.title,
     status: spec.status,
@@ -60,7 +69,6 @@ export function problemBody(error: AppError, correlationId: string, instance?: s
     correlation_id: correlationId,
     ...(instance ? { instance } : {}),
     ...(error.errors ? { errors: [...error.errors] } : {}),
-    ...(error.extra ?? {}),
   };
 }
 

@@ -18,6 +18,15 @@ export function safePath(path: string): string {
   return path.startsWith('/webhooks/') ? path.replace(/\/[^/]+$/, '/[key]') : path;
 }
 
+/**
+ * Headers every response carries unless its handler set its own. `nosniff`: a browser never
+ * second-guesses our content types (a JSON body holding markup is never run as a page).
+ * `no-store`: answers are per tenant and per caller and some carry secrets (approval tokens,
+ * webhook URLs with their key, and idempotent replays of those), so no browser or proxy keeps
+ * them; the docs' static assets set their own.
+ */
+const DEFAULT_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
+
 export function requestContext(options: { logger: Logger; metrics: Metrics }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
@@ -33,6 +42,7 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
     // Set before the response exists so it is merged in as the response is built; setting a
     // header on a finished Response makes Hono rebuild it (a slower path in node-server).
     c.header('X-Correlation-Id', correlationId);
+    for (const [name, value] of Object.entries(DEFAULT_HEADERS)) c.header(name, value);
     c.set('logger', logger);
     if (offered && !accepted) {
       logger.warn({ offered: offered.slice(0, 80) }, 'X-Correlation-Id is not a 32-hex trace id or a UUID; a new one was generated');
@@ -42,6 +52,7 @@ export function requestContext(options: { logger: Logger; metrics: Metrics }): M
     } finally {
       // Responses built as raw Response objects (problems, idempotent replays) still need it.
       if (!c.res.headers.has('x-correlation-id')) c.header('X-Correlation-Id', correlationId);
+      for (const [name, value] of Object.entries(DEFAULT_HEADERS)) if (!c.res.headers.has(name)) c.header(name, value);
       const status = c.res.status;
       const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
       const seconds = (performance.now() - started) / 1000;
