@@ -53,7 +53,7 @@ export function translatePgError(error: unknown): AppError | undefined {
       // (src/server/json-input.ts); this catches a value that reached SQL another way.
       return new AppError('validation_failed', 'A text value holds U+0000 (NUL), which the database cannot store', {
         cause: error,
-        errors: [{ field: pgError.column ?? 'body', message: 'must not contain U+0000 (NUL)' }],
+        errors: pgError.column ? [{ field: pgError.column, message: 'must not contain U+0000 (NUL)' }] : [],
       });
     case '54000':
     case '54001':
@@ -61,7 +61,7 @@ export function translatePgError(error: unknown): AppError | undefined {
       // too deep): the input's size, not the server's health.
       return new AppError('validation_failed', 'A value is too large or too deeply nested for the database', {
         cause: error,
-        errors: [{ field: pgError.column ?? 'body', message: 'is too large or too deeply nested' }],
+        errors: pgError.column ? [{ field: pgError.column, message: 'is too large or too deeply nested' }] : [],
       });
     case '42501':
       // Insufficient privilege or a row-level security WITH CHECK failure: either way the

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { translatePgError } from '../../src/db/sqlstate.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
@@ -30,6 +31,16 @@ let tenantId: string;
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [notifyPartner], whatsapp: { providers: { 'green-api': { instance_id: '1101000001', token: 'green-token', webhook_token: GREEN_HOOK_TOKEN } } } });
+  // A route (POST: its transaction may write) that hands its query string to SQL unvalidated: what reaches the table of SQLSTATEs.
+  t.app.post('/api/v1/__raw-sql', async (c) => {
+    const value = c.req.query('v') ?? '';
+    if (c.req.query('as') === 'jsonb') await c.var.tx.execute(sql`SELECT ${JSON.stringify({ v: value })}::jsonb`);
+    else if (c.req.query('as') === 'index') {
+      await c.var.tx.execute(sql`CREATE TEMP TABLE big_keys (v text PRIMARY KEY) ON COMMIT DROP`);
+      await c.var.tx.execute(sql`INSERT INTO big_keys SELECT string_agg(md5(i::text), '') FROM generate_series(1, ${Number(value)}::int) i`);
+    } else await c.var.tx.execute(sql`SELECT ${value}::text`);
+    return c.json({ ok: true });
+  });
   const tenant = await t.createTestTenant('hostile');
   tenantId = tenant.id;
   admin = await tenant.token('admin');
@@ -169,6 +180,17 @@ describe('webhook text: U+0000 is stripped and the message kept', () => {
 });
 
 describe('the SQLSTATEs of such input are 4xx', () => {
+  it('through HTTP: U+0000 into text (22021) and jsonb (22P05), an oversized index row (54000) → 422', async () => {
+    for (const query of ['v=a%00b', 'v=a%00b&as=jsonb', 'v=400&as=index']) {
+      const before = await t.countEveryTable();
+      const response = await t.request('POST', `/api/v1/__raw-sql?${query}`, { token: admin });
+      expect(response.status, `${query}: ${response.text}`).toBe(422);
+      expect(response.json.code).toBe('validation_failed');
+      expect(await t.countEveryTable()).toEqual(before);
+    }
+    expect((await t.request('POST', '/api/v1/__raw-sql?v=fine', { token: admin })).status).toBe(200);
+  });
+
   const pgError = async (sql: string, params: unknown[] = []) => {
     try {
       await t.superuser.query(sql, params);
