@@ -1,1 +1,1 @@
--- Custom SQL migration file, put your code below! --
+-- Hardening: authorization and scope (issue 9 items 1-5).

@@ -1,1 +1,1 @@
--- Custom SQL migration file, put your code below! --
+-- Hardening: the flow engine (issue 9 items 7, 13, 14, 15).
