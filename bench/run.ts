@@ -302,7 +302,7 @@ async function benchList(dealix: Dealix, cleanup: Cleanup, extras: Extras): Prom
     api<unknown>(dealix, 'GET', `/api/v1/deals?limit=${LIST_PAGE}`),
     fetch(`${minimal.baseUrl}/deals`).then((response) => {
       if (!response.ok) throw new Error(`minimal handler GET /deals answered ${response.status}`);
-      return response.json() as Promise<unknown>;
+      return response.json();
     }),
   ]);
   if (!isDeepStrictEqual(dealixPage, minimalPage)) {

@@ -28,7 +28,7 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<TLocalS
     existing = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`Cannot read ${file}: ${(error as Error).message}. Fix or delete it (a new one means new database passwords).`);
+      throw new Error(`Cannot read ${file}: ${(error as Error).message}. Fix or delete it (a new one means new database passwords).`, { cause: error });
     }
   }
   if (existing !== undefined) {

@@ -98,6 +98,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
       `Embedded PostgreSQL failed to start (data dir ${pgDataDir}, port ${port}).` +
         (recentLog.length ? ` Its last words:\n  ${recentLog.slice(-10).join('\n  ')}` : '') +
         (error instanceof Error ? `\n${error.message}` : ''),
+      { cause: error },
     );
   }
 

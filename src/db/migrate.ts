@@ -34,7 +34,7 @@ export async function runMigrations(ownerUrl: string): Promise<{ applied: number
 }
 
 async function countApplied(client: pg.Client): Promise<number> {
-  const exists = await client.query(`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`);
+  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`);
   if (!exists.rows[0]?.present) return 0;
   const result = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
   return result.rows[0]?.n ?? 0;

@@ -32,7 +32,10 @@ describe('deal lifecycle table', () => {
   it('reaches every stage from new_lead', () => {
     const seen = new Set<DealStage>(['new_lead']);
     const queue: DealStage[] = ['new_lead'];
-    while (queue.length) for (const next of DEAL_STAGES[queue.shift() as DealStage].next) if (!seen.has(next)) (seen.add(next), queue.push(next));
+    while (queue.length) for (const next of DEAL_STAGES[queue.shift() as DealStage].next) if (!seen.has(next)) {
+      seen.add(next);
+      queue.push(next);
+    }
     expect([...seen].sort()).toEqual([...DEAL_STAGE_VALUES].sort());
   });
 });

@@ -48,12 +48,9 @@ describe('the classifier', () => {
     expect(classifyIntent({ text: '😂😂 !!!' })).toMatchObject({ intent: 'unknown', confidence: 0 });
   });
 
-  it('trains deterministically and fast from the train split', () => {
-    const started = performance.now();
+  // How fast it trains is a figure for the bench (npm run eval:intents prints it), not a test.
+  it('trains deterministically from the train split', () => {
     const first = createIntentClassifier({ examples: train });
-    const trainingMs = performance.now() - started;
-    // Typically 300–500 ms; the bound leaves room for a busy CI machine.
-    expect(trainingMs).toBeLessThan(1500);
     const second = createIntentClassifier({ examples: train });
     for (const message of test.slice(0, 50)) expect(second.scores(message.text)).toEqual(first.scores(message.text));
   });

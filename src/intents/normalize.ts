@@ -101,7 +101,8 @@ export function lowercaseLatin(text: string): string {
  */
 export const MEANINGFUL_EMOJI: ReadonlySet<string> = new Set(['👍', '👎', '👌', '✅', '❌', '🤝', '👋', '🙏', '🛑', '⛔', '🚫', '📞', '📅', '💰', '💳']);
 
-const EMOJI_MODIFIERS = /[\u{1F3FB}-\u{1F3FF}\uFE0E\uFE0F\u20E3]/gu;
+// An alternation, not one class: a class holding the combining keycap reads as one misleading character.
+const EMOJI_MODIFIERS = /[\u{1F3FB}-\u{1F3FF}]|\uFE0E|\uFE0F|\u20E3/gu;
 
 /**
  * Removes punctuation and emoji, keeping what carries meaning: the meaningful emoji (as

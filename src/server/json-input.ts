@@ -40,6 +40,7 @@ export function textProblem(text: string): string | undefined {
  * printableKey('a\u0000b') // 'a\\u0000b'
  */
 export function printableKey(key: string): string {
+  // eslint-disable-next-line no-control-regex -- U+0000 is exactly what this makes visible
   return key.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

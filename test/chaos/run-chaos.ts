@@ -81,7 +81,7 @@ interface Server {
 async function main(): Promise<void> {
   const cleanup = new Cleanup();
   const started = Date.now();
-  let exitCode = 1;
+  let exitCode: number;
   try {
     exitCode = await run(cleanup);
   } finally {
