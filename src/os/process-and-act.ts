@@ -182,6 +182,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
         },
         correlationId,
         idempotencyKey: options.idempotencyKey ? `os:${options.idempotencyKey}` : undefined,
+        dealScope: scope,
       },
       deps,
     });
