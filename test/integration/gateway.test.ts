@@ -42,6 +42,13 @@ const versioned: ActionPlugin = {
     }),
   ),
 };
+// Class B in the policy table; here only so a token for another action reaches the token check.
+const publishContent: ActionPlugin = {
+  action: 'publish_content',
+  description: 'test plugin: class B by the table',
+  payload: z.object({ partner: z.string() }),
+  flows: [defineFlow({ name: 'action:publish_content', version: '1', steps: [{ name: 'noop', run: async () => ({}), noCompensation: { reason: 'test sink', escalate: false } }] })],
+};
 let researchFails = true;
 const research: ActionPlugin = {
   action: 'research',
@@ -78,7 +85,7 @@ let dealId: string;
 let contactId: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ plugins: [notifyPartner, research, versioned] });
+  t = await createTestApp({ plugins: [notifyPartner, research, versioned, publishContent] });
   a = await t.createTestTenant('gw-a');
   b = await t.createTestTenant('gw-b');
   admin = await a.token('admin');
