@@ -45,12 +45,12 @@ export async function requirePayloadInScope(tx: TenantTx, payload: Record<string
   const { deal_id: dealId, contact_id: contactId } = payload;
   if (dealId !== undefined) {
     if (typeof dealId !== 'string' || !UUID.test(dealId) || !(await findDeal(tx, dealId, scope))) {
-      throw new AppError('not_found', `Deal ${String(dealId)} does not exist`);
+      throw new AppError('not_found', `Deal ${typeof dealId === 'string' ? dealId : JSON.stringify(dealId)} does not exist`);
     }
   }
   if (contactId !== undefined) {
     if (typeof contactId !== 'string' || !(await contactInScope(tx, contactId, scope))) {
-      throw new AppError('not_found', `Contact ${String(contactId)} does not exist`);
+      throw new AppError('not_found', `Contact ${typeof contactId === 'string' ? contactId : JSON.stringify(contactId)} does not exist`);
     }
   }
 }
