@@ -71,9 +71,12 @@ export interface ExecuteDeps {
 
 /**
  * The one gateway every action passes (SPEC §2), in order: correlation id → policy gate →
- * approval check → canary context → span → task router → durable flow. Runs in the caller's
- * tenant transaction; every call leaves exactly one decision row, in the same transaction
- * as the run it started, so there is never a run without its decision or the reverse.
+ * task router (the plugin must exist and accept the payload) → the caller's deal scope →
+ * approval check → canary context → span → durable flow. Runs in the caller's tenant
+ * transaction; every call leaves exactly one decision row, in the same transaction as the
+ * run it started, so there is never a run without its decision or the reverse. The one
+ * exception is a deal outside the caller's scope: 404 (AppError), nothing written, exactly
+ * as for a deal that does not exist.
  *
  * A valid approval token is spent only when the run starts: a call refused for any other
  * reason (unknown task, bad payload) leaves the token usable.

@@ -31,7 +31,7 @@ export function idempotency(options: { ttlHours: number }): MiddlewareHandler<Ap
     c.set('idempotency', pending);
     await next();
     if (!pending.claimed && !c.error && c.res.status < 400) {
-      throw new Error(`${c.req.method} ${c.req.routePath} took an Idempotency-Key but never reached a permission guard that claims it`);
+      throw new Error(`${c.req.method} ${c.req.path} took an Idempotency-Key but never reached a permission guard that claims it`);
     }
   };
 }
