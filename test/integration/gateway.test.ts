@@ -397,6 +397,22 @@ describe('flows and dead letters over HTTP', () => {
   });
 });
 
+describe('gateway idempotency per actor', () => {
+  it('the same idempotency key from two actors starts two runs; the same actor gets its run back', async () => {
+    const deps = { router: t.router, masterKey: TEST_MASTER_KEY, logger: t.logger };
+    const call = (actor: string) =>
+      withTenant({ pool: t.appPool, tenantId: a.id }, (tx) =>
+        executeAction({ tx, tenantId: a.id, request: { actor, action: 'internal_status_update', payload: { deal_id: dealId, status: 'same key' }, idempotencyKey: 'shared-key' }, deps }),
+      );
+    const first = await call(a.adminId);
+    const other = await call(managerId);
+    expect(first.result).toBe('accepted');
+    expect(other.result).toBe('accepted');
+    expect(other.flowRunId).not.toBe(first.flowRunId);
+    expect((await call(managerId)).flowRunId).toBe(other.flowRunId);
+  });
+});
+
 describe('own-deal scope at the gateway', () => {
   it('a sales_rep gets 404 for another rep\'s deal on tag, internal_status_update and summarize, and nothing is written', async () => {
     const otherRepId = await a.addUser(['sales_rep']);
