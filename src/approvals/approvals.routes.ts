@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
+import { dealScopeFor } from '../deals/deal-scope.ts';
 import { decodeCursor, toPage, ZPageMeta, ZPageQuery } from '../server/pagination.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
 import {
@@ -83,7 +84,7 @@ export function approvalsRoutes(deps: { masterKey: Buffer; tokenTtlHours: number
       method: 'get',
       path: '/approvals',
       tags: ['Approvals'],
-      summary: 'Approval requests with their SLA state, newest first',
+      summary: 'Approval requests with their SLA state, newest first (a sales_rep sees those they opened or whose deal they own)',
       security: BEARER,
       middleware: [requirePermission('approvals:read')] as const,
       request: {
@@ -93,7 +94,9 @@ export function approvalsRoutes(deps: { masterKey: Buffer; tokenTtlHours: number
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const rows = await listApprovalRequests({ tx: c.var.tx, status: q.status, afterId: decodeCursor(q.cursor), limit: q.limit + 1 });
+      const scope = dealScopeFor(c.var.auth, 'approvals:read');
+      const own = scope.ownerUserId === undefined ? undefined : { requester: c.var.auth.sub, scope };
+      const rows = await listApprovalRequests({ tx: c.var.tx, status: q.status, afterId: decodeCursor(q.cursor), limit: q.limit + 1, own });
       const now = new Date();
       return c.json(toPage(rows.map((r) => toRequest(r, now)), q.limit), 200);
     },
@@ -154,9 +157,9 @@ export function approvalsRoutes(deps: { masterKey: Buffer; tokenTtlHours: number
       method: 'get',
       path: '/standing-approvals',
       tags: ['Approvals'],
-      summary: 'Standing approvals (scoped pre-approvals)',
+      summary: 'Standing approvals (scoped pre-approvals; not for own-only roles)',
       security: BEARER,
-      middleware: [requirePermission('approvals:read')] as const,
+      middleware: [requirePermission('standing_approvals:read')] as const,
       responses: { 200: jsonResponse(z.object({ data: z.array(ZStandingApproval) }), 'All, newest first'), ...COMMON_ERROR_RESPONSES },
     }),
     async (c) => {

@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import { approvalRequests, flowRuns, standingApprovals } from '../db/schema.ts';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { approvalRequests, deals, flowRuns, standingApprovals } from '../db/schema.ts';
+import { scopeCondition, type DealScope } from '../deals/deals.store.ts';
 import { signalFlow } from '../flows/flow-commands.ts';
 import { DEFAULT_POLICY_VERSION, POLICY_SETS } from '../policy/policy-sets.ts';
 import { AppError } from '../server/app-error.ts';
@@ -25,8 +26,27 @@ export function slaState(row: Pick<ApprovalRequestRow, 'status' | 'createdAt' | 
   return now.getTime() >= warnAt ? 'warning' : 'pending';
 }
 
-export async function listApprovalRequests(options: { tx: TenantTx; status?: string | undefined; afterId?: string | undefined; limit: number }) {
+/**
+ * Approval requests, newest first. `own` limits them to those the caller opened or whose deal
+ * they own (a sales_rep never reads another rep's draft text or payloads).
+ */
+export async function listApprovalRequests(options: {
+  tx: TenantTx;
+  status?: string | undefined;
+  afterId?: string | undefined;
+  limit: number;
+  own?: { requester: string; scope: DealScope } | undefined;
+}) {
   const conditions: (SQL | undefined)[] = [];
+  if (options.own) {
+    const { requester, scope } = options.own;
+    conditions.push(
+      or(
+        eq(approvalRequests.requester, requester),
+        inArray(approvalRequests.dealId, options.tx.select({ id: deals.id }).from(deals).where(scopeCondition(scope))),
+      ),
+    );
+  }
   if (options.status) conditions.push(eq(approvalRequests.status, options.status));
   if (options.afterId) conditions.push(lt(approvalRequests.id, options.afterId));
   return options.tx.select().from(approvalRequests).where(and(...conditions)).orderBy(desc(approvalRequests.id)).limit(options.limit);

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { claimForCaller } from '../idempotency/idempotency.middleware.ts';
 import { AppError } from '../server/app-error.ts';
 import type { AppEnv } from '../server/context.ts';
 import { hasPermission, type Permission } from './roles.ts';
@@ -17,12 +18,16 @@ export function authenticate(verifier: TokenVerifier): MiddlewareHandler<AppEnv>
   };
 }
 
-/** Answers 403 unless one of the caller's roles carries the permission (see PERMISSIONS). */
+/**
+ * Answers 403 unless one of the caller's roles carries the permission (see PERMISSIONS).
+ * Only then is an Idempotency-Key claimed or replayed, for this caller: a stored answer is
+ * never handed to someone the route itself would refuse.
+ */
 export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!hasPermission(c.var.auth.roles, permission)) {
       throw new AppError('forbidden', `Your role(s) ${c.var.auth.roles.join(', ')} may not ${permission.replace(':', ' ')}`);
     }
-    await next();
+    return claimForCaller(c, next);
   };
 }

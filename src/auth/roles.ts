@@ -37,8 +37,13 @@ export const PERMISSIONS = {
   'gateway:execute': ['admin', 'sales_manager', 'sales_rep', 'system'],
   /** Read the decision log. */
   'decisions:read': ['admin', 'sales_manager', 'compliance_officer', 'executive'],
-  /** See approval requests and standing approvals. */
+  /** See approval requests (a sales_rep only those they opened or whose deal they own). */
   'approvals:read': ['admin', 'sales_manager', 'sales_rep', 'compliance_officer', 'executive'],
+  /**
+   * See the tenant's standing approvals. Not own-only roles: a grant is tenant-wide (nothing in
+   * it to scope to one rep's deals), and it tells which calls would pass without a human.
+   */
+  'standing_approvals:read': ['admin', 'sales_manager', 'compliance_officer', 'executive'],
   /** Approve or reject class B actions; grant and revoke standing approvals. */
   'approvals:decide': ['admin', 'sales_manager'],
   /** Tighten the tenant's policy (never loosen class C). */

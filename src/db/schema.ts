@@ -145,6 +145,8 @@ export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
     tenantId: tenantId(),
+    /** The caller's token subject: a key belongs to one caller, never to the whole tenant. */
+    subject: text('subject').notNull(),
     key: text('key').notNull(),
     fingerprint: text('fingerprint').notNull(),
     method: text('method').notNull(),
@@ -156,7 +158,7 @@ export const idempotencyKeys = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
-    primaryKey({ name: 'idempotency_keys__pkey', columns: [t.tenantId, t.key] }),
+    primaryKey({ name: 'idempotency_keys__pkey', columns: [t.tenantId, t.subject, t.key] }),
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'idempotency_keys__tenant_id__fk' }).onDelete('cascade'),
     index('idempotency_keys__expires_idx').on(t.expiresAt),
     check('idempotency_keys__key__check', sql`char_length(${t.key}) BETWEEN 1 AND 255`),
@@ -244,6 +246,8 @@ export const approvalRequests = pgTable(
     payload: jsonb('payload').notNull(),
     payloadSha256: text('payload_sha256').notNull(),
     requester: text('requester').notNull(),
+    /** The payload's deal, when it names one: own-only roles see the requests of their deals. */
+    dealId: uuid('deal_id'),
     status: text('status').notNull().default('pending'),
     slaDueAt: at('sla_due_at').notNull(),
     decidedBy: text('decided_by'),
@@ -258,6 +262,8 @@ export const approvalRequests = pgTable(
     // The same action on the same payload is one open request, however often it is asked.
     uniqueIndex('approval_requests__open_key').on(t.tenantId, t.action, t.payloadSha256).where(sql`${t.status} = 'pending'`),
     index('approval_requests__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),
+    index('approval_requests__tenant_deal_idx').on(t.tenantId, t.dealId, t.id.desc()).where(sql`${t.dealId} IS NOT NULL`),
+    index('approval_requests__tenant_requester_idx').on(t.tenantId, t.requester, t.id.desc()),
   ],
 );
 

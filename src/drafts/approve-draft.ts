@@ -20,7 +20,8 @@ function refused(outcome: ExecuteOutcome): AppError {
  * transaction: the first call (actor `draft:<id>`, never a human) opens a class B approval
  * request bound to the payload hash; the approver approves it (so requester ≠ approver
  * always holds); the second call offers the token and starts the send flow. The draft row
- * is locked throughout, so approving twice sends once (the second answers 409).
+ * is locked throughout, so approving twice sends once (the second answers 409). The last
+ * editor of the text may not approve it (403 four_eyes_required).
  */
 export async function approveDraft(options: {
   tx: TenantTx;
@@ -34,6 +35,12 @@ export async function approveDraft(options: {
   const { tx, tenantId, deps } = options;
   const row = await lockDraft(tx, options.draftId, options.scope);
   requirePending(row);
+  // Four eyes: whoever wrote the text last is not the one who lets it go out.
+  if (row.lastEditedBy !== null && row.lastEditedBy === options.approver) {
+    throw new AppError('four_eyes_required', `You edited draft ${row.id} last; another approver must approve its text`, {
+      extra: { last_edited_by: row.lastEditedBy },
+    });
+  }
   if (await contactHasOptedOut(tx, row.contactId)) {
     throw new AppError('conflict', `Contact ${row.contactId} has opted out; nothing may be sent to them`);
   }
@@ -45,7 +52,7 @@ export async function approveDraft(options: {
   let outcome = await executeAction({
     tx,
     tenantId,
-    request: { actor: `draft:${row.id}`, action: 'send_whatsapp', payload, correlationId: options.correlationId, idempotencyKey },
+    request: { actor: `draft:${row.id}`, action: 'send_whatsapp', payload, correlationId: options.correlationId, idempotencyKey, dealScope: options.scope },
     deps,
   });
   let approvalRequestId: string | null = null;
@@ -55,7 +62,7 @@ export async function approveDraft(options: {
     outcome = await executeAction({
       tx,
       tenantId,
-      request: { actor: options.approver, action: 'send_whatsapp', payload, correlationId: options.correlationId, idempotencyKey, approvalToken: approved.token },
+      request: { actor: options.approver, action: 'send_whatsapp', payload, correlationId: options.correlationId, idempotencyKey, approvalToken: approved.token, dealScope: options.scope },
       deps,
     });
   }

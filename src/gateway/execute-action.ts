@@ -1,4 +1,3 @@
-import { SpanStatusCode } from '@opentelemetry/api';
 import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { ApprovalTokenError, CORRELATION_ID_KEY, mintApprovalToken, payloadSha256, readTokenKid, verifyApprovalToken } from '../approvals/approval-token.ts';
@@ -6,6 +5,8 @@ import { findFittingStandingApproval } from '../approvals/standing-approvals.ts'
 import { activeSigningKey, findPublicKey } from '../approvals/tenant-keys.ts';
 import { approvalRequests, approvalTokenUses, decisions, policyOverrides } from '../db/schema.ts';
 import { uuidv7 } from '../db/uuid-v7.ts';
+import { payloadDealId, requirePayloadInScope, toRunDealScope } from '../deals/deal-scope.ts';
+import type { DealScope } from '../deals/deals.store.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { classifyAction, DEFAULT_POLICY_VERSION, POLICY_SETS, type PolicyClass } from '../policy/policy-sets.ts';
 import { AppError, type FieldError } from '../server/app-error.ts';
@@ -21,6 +22,8 @@ export interface ExecuteRequest {
   correlationId?: string | undefined;
   idempotencyKey?: string | undefined;
   approvalToken?: string | undefined;
+  /** The caller's deal scope (dealScopeFor): a deal or contact outside it answers 404. Absent: the whole tenant. */
+  dealScope?: DealScope | undefined;
 }
 
 /**
@@ -68,9 +71,12 @@ export interface ExecuteDeps {
 
 /**
  * The one gateway every action passes (SPEC §2), in order: correlation id → policy gate →
- * approval check → canary context → span → task router → durable flow. Runs in the caller's
- * tenant transaction; every call leaves exactly one decision row, in the same transaction
- * as the run it started, so there is never a run without its decision or the reverse.
+ * task router (the plugin must exist and accept the payload) → the caller's deal scope →
+ * approval check → canary context → span → durable flow. Runs in the caller's tenant
+ * transaction; every call leaves exactly one decision row, in the same transaction as the
+ * run it started, so there is never a run without its decision or the reverse. The one
+ * exception is a deal outside the caller's scope: 404 (AppError), nothing written, exactly
+ * as for a deal that does not exist.
  *
  * A valid approval token is spent only when the run starts: a call refused for any other
  * reason (unknown task, bad payload) leaves the token usable.
@@ -142,11 +148,26 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
     return decide('failed', 'class B actions need a correlation id from the caller, so the approval and its effects can be traced');
   }
 
+  // The call must be executable before anything else happens: an unknown action or a bad
+  // payload opens no approval request (none could ever run), and spends no token.
   const plugin = deps.router.get(request.action);
+  if (!plugin) return decide('failed', `unknown task type: no plugin handles ${request.action}`);
+  const parsed = plugin.payload.safeParse(request.payload);
+  if (!parsed.success) {
+    return decide('failed', `invalid payload for ${request.action}`, {
+      errors: parsed.error.issues.map((issue) => ({ field: `payload.${issue.path.join('.')}`, message: issue.message })),
+    });
+  }
+  // A deal (or a contact's deals) outside the caller's scope is answered as if it did not
+  // exist, before any decision, request or run is written.
+  const dealScope = request.dealScope ?? {};
+  await requirePayloadInScope(tx, parsed.data, dealScope);
+
   // A repeated call with the same idempotency key gets the run it started the first time,
-  // without spending another approval.
-  const idempotencyKey = request.idempotencyKey ? `gateway:${request.action}:${request.idempotencyKey}` : null;
-  if (idempotencyKey && plugin) {
+  // without spending another approval. The key is the caller's: another actor's same key is
+  // another call.
+  const idempotencyKey = request.idempotencyKey ? `gateway:${request.actor}:${request.action}:${request.idempotencyKey}` : null;
+  if (idempotencyKey) {
     const existing = await tx.execute<{ id: string }>(sql`SELECT id FROM flow_runs WHERE idempotency_key = ${idempotencyKey}`);
     const runId = existing.rows[0]?.id;
     if (runId) return decide('accepted', 'an earlier call with this idempotency key already started the run', { flowRunId: runId });
@@ -185,7 +206,16 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
         });
         approval = { tokenId: minted.tokenId, standingApprovalId: fit.id, approvalRequestId: null };
       } else {
-        const requestId = await openApprovalRequest(tx, { action: request.action, payload, sha, requester: request.actor, correlationId, now, slaHours: policySet.approvalSla.hours });
+        const requestId = await openApprovalRequest(tx, {
+          action: request.action,
+          payload,
+          sha,
+          requester: request.actor,
+          dealId: payloadDealId(parsed.data),
+          correlationId,
+          now,
+          slaHours: policySet.approvalSla.hours,
+        });
         return decide('requires_approval', misses.length ? `needs approval; no standing approval fits (${misses.join('; ')})` : 'needs approval', {
           approvalRequestId: requestId,
         });
@@ -194,23 +224,11 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
   }
 
   // Canary context for the flow, then the task router.
-  const flowCanary = plugin ? await resolveCanaryVersion(tx, tenantId, `flow:${request.action}`) : undefined;
+  const flowCanary = await resolveCanaryVersion(tx, tenantId, `flow:${request.action}`);
   const canaryVersion = [policyCanary && `policy:${policyCanary}`, flowCanary && `flow:${flowCanary}`].filter(Boolean).join(',') || null;
   return tracer.startActiveSpan(`gateway ${request.action}`, async (span) => {
     span.setAttributes({ 'dealix.action': request.action, 'dealix.policy_class': classified.policyClass, 'dealix.decision_id': decisionId });
     try {
-      if (!plugin) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'unknown task type' });
-        return await decide('failed', `unknown task type: no plugin handles ${request.action}`, { canaryVersion, ...approvalRefs(approval) });
-      }
-      const parsed = plugin.payload.safeParse(request.payload);
-      if (!parsed.success) {
-        return await decide('failed', `invalid payload for ${request.action}`, {
-          canaryVersion,
-          ...approvalRefs(approval),
-          errors: parsed.error.issues.map((issue) => ({ field: `payload.${issue.path.join('.')}`, message: issue.message })),
-        });
-      }
       const flow = deps.router.flowFor(plugin, flowCanary);
       if (approval) {
         // Spent here, in the same transaction as the run: two concurrent uses serialise on
@@ -225,7 +243,14 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
       const { run } = await startFlow({
         tx,
         flow,
-        input: { action: request.action, actor: request.actor, payload: { ...parsed.data, [CORRELATION_ID_KEY]: correlationId }, decision_id: decisionId },
+        input: {
+          action: request.action,
+          actor: request.actor,
+          payload: { ...parsed.data, [CORRELATION_ID_KEY]: correlationId },
+          decision_id: decisionId,
+          // The plugin re-checks its deal against the scope of the caller who started it.
+          deal_scope: toRunDealScope(dealScope),
+        },
         correlationId,
         idempotencyKey,
         canaryVersion: flowCanary ?? null,
@@ -249,7 +274,7 @@ function approvalRefs(approval: { tokenId: string; standingApprovalId: string | 
 /** Opens an approval request, or returns the one already open for this action and payload. */
 async function openApprovalRequest(
   tx: TenantTx,
-  values: { action: string; payload: Record<string, unknown>; sha: string; requester: string; correlationId: string; now: Date; slaHours: number },
+  values: { action: string; payload: Record<string, unknown>; sha: string; requester: string; dealId: string | null; correlationId: string; now: Date; slaHours: number },
 ): Promise<string> {
   const inserted = await tx
     .insert(approvalRequests)
@@ -258,6 +283,7 @@ async function openApprovalRequest(
       payload: values.payload,
       payloadSha256: values.sha,
       requester: values.requester,
+      dealId: values.dealId,
       correlationId: values.correlationId,
       slaDueAt: new Date(values.now.getTime() + values.slaHours * 3_600_000),
     })

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { decisions, policyOverrides } from '../db/schema.ts';
+import { dealScopeFor } from '../deals/deal-scope.ts';
 import { DEFAULT_POLICY_VERSION, POLICY_SETS } from '../policy/policy-sets.ts';
 import { AppError } from '../server/app-error.ts';
 import { decodeCursor, toPage } from '../server/pagination.ts';
@@ -58,6 +59,7 @@ export function gatewayRoutes(deps: Omit<ExecuteDeps, 'logger'>) {
           correlationId: c.var.correlationId,
           idempotencyKey: c.req.header('idempotency-key'),
           approvalToken: body.approval_token,
+          dealScope: dealScopeFor(c.var.auth, 'gateway:execute'),
         },
         deps: { ...deps, logger: c.var.logger },
       });

@@ -22,19 +22,21 @@ export type ClaimResult =
  */
 export async function claimIdempotencyKey(options: {
   tx: TenantTx;
+  /** The caller (token `sub`): keys are per tenant (RLS) and per subject. */
+  subject: string;
   key: string;
   fingerprint: string;
   method: string;
   path: string;
   ttlHours: number;
 }): Promise<ClaimResult> {
-  const { tx, key, fingerprint, method, path, ttlHours } = options;
+  const { tx, subject, key, fingerprint, method, path, ttlHours } = options;
   const expiresAt = sql`now() + make_interval(hours => ${ttlHours})`;
   const claimed = await tx
     .insert(idempotencyKeys)
-    .values({ key, fingerprint, method, path, expiresAt })
+    .values({ subject, key, fingerprint, method, path, expiresAt })
     .onConflictDoUpdate({
-      target: [idempotencyKeys.tenantId, idempotencyKeys.key],
+      target: [idempotencyKeys.tenantId, idempotencyKeys.subject, idempotencyKeys.key],
       set: {
         fingerprint,
         method,
@@ -53,7 +55,7 @@ export async function claimIdempotencyKey(options: {
   const [existing] = await tx
     .select()
     .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.key, key)));
+    .where(and(eq(idempotencyKeys.subject, subject), eq(idempotencyKeys.key, key)));
   if (!existing) return { kind: 'in_progress' };
   if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
   if (existing.responseStatus === null || existing.responseBody === null) return { kind: 'in_progress' };
@@ -63,13 +65,13 @@ export async function claimIdempotencyKey(options: {
   };
 }
 
-export async function releaseIdempotencyKey(options: { tx: TenantTx; key: string }): Promise<void> {
-  await options.tx.delete(idempotencyKeys).where(eq(idempotencyKeys.key, options.key));
+export async function releaseIdempotencyKey(options: { tx: TenantTx; subject: string; key: string }): Promise<void> {
+  await options.tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.subject, options.subject), eq(idempotencyKeys.key, options.key)));
 }
 
-export async function recordIdempotentResponse(options: { tx: TenantTx; key: string; response: StoredResponse }): Promise<void> {
+export async function recordIdempotentResponse(options: { tx: TenantTx; subject: string; key: string; response: StoredResponse }): Promise<void> {
   await options.tx
     .update(idempotencyKeys)
     .set({ responseStatus: options.response.status, responseBody: options.response.body, responseHeaders: options.response.headers })
-    .where(eq(idempotencyKeys.key, options.key));
+    .where(and(eq(idempotencyKeys.subject, options.subject), eq(idempotencyKeys.key, options.key)));
 }

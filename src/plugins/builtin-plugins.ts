@@ -1,7 +1,8 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { activities, deals } from '../db/schema.ts';
-import { formatSar, insertActivity } from '../deals/deals.store.ts';
+import { runDealScope } from '../deals/deal-scope.ts';
+import { findDeal, formatSar, insertActivity } from '../deals/deals.store.ts';
 import { defineFlow } from '../flows/flow-definition.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
@@ -16,14 +17,15 @@ import { createTestSendPlugin } from '../whatsapp/test-send.plugin.ts';
 
 const ZDealId = z.uuid({ message: 'must be a UUID' });
 
-async function requireDeal(tx: TenantTx, dealId: string) {
-  const [deal] = await tx.select().from(deals).where(eq(deals.id, dealId));
-  // A deal of another tenant is invisible here (RLS) and fails the same way.
+/** The run's deal, inside the scope of the caller who started the run (the gateway checked it too). */
+async function requireDeal(tx: TenantTx, dealId: string, input: { deal_scope?: unknown }) {
+  const deal = await findDeal(tx, dealId, runDealScope(input));
+  // A deal of another tenant is invisible here (RLS), one of another owner out of scope: both fail the same way.
   if (!deal) throw new Error(`deal ${dealId} does not exist`);
   return deal;
 }
 
-type PluginInput<T> = { action: string; actor: string; payload: T & { _correlation_id?: string } };
+type PluginInput<T> = { action: string; actor: string; payload: T & { _correlation_id?: string }; deal_scope?: unknown };
 
 const ZStatusUpdate = z.strictObject({
   deal_id: ZDealId,
@@ -44,7 +46,7 @@ export const internalStatusUpdate: ActionPlugin = {
           run: async (ctx) => {
             const { payload, actor } = ctx.input;
             const activityId = await ctx.db(async (tx) => {
-              await requireDeal(tx, payload.deal_id);
+              await requireDeal(tx, payload.deal_id, ctx.input);
               const row = await insertActivity(tx, {
                 dealId: payload.deal_id,
                 type: 'internal_status_update',
@@ -81,7 +83,7 @@ export const tag: ActionPlugin = {
           run: async (ctx) => {
             const { payload, actor } = ctx.input;
             const added = await ctx.db(async (tx) => {
-              const deal = await requireDeal(tx, payload.deal_id);
+              const deal = await requireDeal(tx, payload.deal_id, ctx.input);
               const fresh = [...new Set(payload.tags)].filter((t) => !deal.tags.includes(t));
               if (fresh.length === 0) return [];
               await tx.update(deals).set({ tags: [...deal.tags, ...fresh], updatedAt: sql`now()` }).where(eq(deals.id, deal.id));
@@ -122,7 +124,7 @@ export const summarize: ActionPlugin = {
           name: 'collect',
           run: async (ctx) => {
             const facts = await ctx.db(async (tx) => {
-              const deal = await requireDeal(tx, ctx.input.payload.deal_id);
+              const deal = await requireDeal(tx, ctx.input.payload.deal_id, ctx.input);
               const counts = await tx
                 .select({ type: activities.type, n: count() })
                 .from(activities)

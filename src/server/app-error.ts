@@ -11,6 +11,7 @@ export type AppErrorCode =
   | 'conflict'
   | 'action_forbidden'
   | 'approval_refused'
+  | 'four_eyes_required'
   | 'action_not_executable'
   | 'stage_transition_not_allowed'
   | 'idempotency_key_in_progress'
@@ -36,6 +37,7 @@ export const APP_ERRORS: Record<AppErrorCode, AppErrorSpec> = {
   conflict: { status: 409, title: 'Conflict' },
   action_forbidden: { status: 403, title: 'Action forbidden by policy' },
   approval_refused: { status: 403, title: 'Approval token refused' },
+  four_eyes_required: { status: 403, title: 'Four-eyes rule: someone else must approve' },
   action_not_executable: { status: 422, title: 'Action cannot be executed' },
   stage_transition_not_allowed: { status: 409, title: 'Stage transition not allowed' },
   idempotency_key_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },

@@ -2,7 +2,9 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { findContact } from '../contacts/contacts.store.ts';
 import { decisions, deals, drafts, inboundMessages, outboundMessages, whatsappSendAttempts } from '../db/schema.ts';
+import { contactInScope, runDealScope } from '../deals/deal-scope.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
+import { scopeCondition } from '../deals/deals.store.ts';
 import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../deals/lifecycle.ts';
 import { defineFlow, PermanentStepError, type StepContext } from '../flows/flow-definition.ts';
 import type { ActionPlugin } from '../gateway/task-router.ts';
@@ -42,7 +44,7 @@ export const ZSendWhatsApp = z
   .refine((p) => p.stage === undefined || p.deal_id !== undefined, { message: 'stage needs deal_id', path: ['stage'] });
 export type TSendWhatsApp = z.infer<typeof ZSendWhatsApp>;
 
-type Input = { action: string; actor: string; payload: TSendWhatsApp & { _correlation_id?: string } };
+type Input = { action: string; actor: string; payload: TSendWhatsApp & { _correlation_id?: string }; deal_scope?: unknown };
 
 /** The record step refused the send (opted out, unknown contact or template); not retried. */
 export class OutboundRefusedError extends Error {
@@ -84,9 +86,11 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
                 const [existing] = await tx.select({ id: outboundMessages.id }).from(outboundMessages).where(eq(outboundMessages.idempotencyKey, idempotencyKey));
                 if (existing) return existing.id;
                 const contact = await findContact(tx, payload.contact_id);
-                if (!contact) throw new OutboundRefusedError(`contact ${payload.contact_id} does not exist`);
+                // The scope of the caller who started the run: a sales_rep reaches only the contacts of their deals.
+                const scope = runDealScope(ctx.input);
+                if (!contact || !(await contactInScope(tx, contact.id, scope))) throw new OutboundRefusedError(`contact ${payload.contact_id} does not exist`);
                 if (payload.deal_id) {
-                  const [deal] = await tx.select({ contactId: deals.contactId, stage: deals.stage }).from(deals).where(eq(deals.id, payload.deal_id));
+                  const [deal] = await tx.select({ contactId: deals.contactId, stage: deals.stage }).from(deals).where(and(eq(deals.id, payload.deal_id), scopeCondition(scope)));
                   if (!deal || deal.contactId !== contact.id) throw new OutboundRefusedError(`deal ${payload.deal_id} does not exist for contact ${contact.id}`);
                   if (payload.stage && deal.stage !== payload.stage) throw new OutboundRefusedError(`deal ${payload.deal_id} is in stage ${deal.stage}, not ${payload.stage} as approved`);
                 }

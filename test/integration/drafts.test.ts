@@ -7,6 +7,8 @@ let t: TestApp;
 let tenant: TestTenant;
 let admin: string;
 let manager: string;
+let managerId: string;
+let otherManager: string;
 let rep: string;
 let repId: string;
 
@@ -16,7 +18,9 @@ beforeAll(async () => {
   t = await createTestApp();
   tenant = await t.createTestTenant('drafts');
   admin = await tenant.token('admin');
-  manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
+  managerId = await tenant.addUser(['sales_manager']);
+  manager = await tenant.token('sales_manager', managerId);
+  otherManager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
   repId = await tenant.addUser(['sales_rep']);
   rep = await tenant.token('sales_rep', repId);
   await t.startWorker({ pollIntervalMs: 100 });
@@ -88,7 +92,14 @@ describe('drafts', () => {
     const again = await t.request('PATCH', `/api/v1/drafts/${draftId}`, { token: manager, body: { text: 'Final price: SAR 45,000 incl. VAT' } });
     expect(again.json.version).toBe(3);
 
-    const approved = await t.request('POST', `/api/v1/drafts/${draftId}/approve`, { token: manager });
+    // Four eyes: the manager wrote the text last, so another approver must let it go.
+    const ownText = await t.request('POST', `/api/v1/drafts/${draftId}/approve`, { token: manager });
+    expect(ownText.status, ownText.text).toBe(403);
+    expect(ownText.json).toMatchObject({ code: 'four_eyes_required', last_edited_by: managerId });
+    expect((await rows('SELECT status, last_edited_by FROM drafts WHERE id = $1', [draftId]))[0]).toEqual({ status: 'pending', last_edited_by: managerId });
+    expect(await rows('SELECT * FROM approval_requests WHERE requester = $1', [`draft:${draftId}`])).toHaveLength(0);
+
+    const approved = await t.request('POST', `/api/v1/drafts/${draftId}/approve`, { token: otherManager });
     expect(approved.status, approved.text).toBe(200);
     expect(approved.json.draft).toMatchObject({ status: 'approved', version: 3 });
     expect(approved.json.approval_request_id).not.toBeNull();

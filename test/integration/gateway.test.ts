@@ -42,6 +42,13 @@ const versioned: ActionPlugin = {
     }),
   ),
 };
+// Class B in the policy table; here only so a token for another action reaches the token check.
+const publishContent: ActionPlugin = {
+  action: 'publish_content',
+  description: 'test plugin: class B by the table',
+  payload: z.object({ partner: z.string() }),
+  flows: [defineFlow({ name: 'action:publish_content', version: '1', steps: [{ name: 'noop', run: async () => ({}), noCompensation: { reason: 'test sink', escalate: false } }] })],
+};
 let researchFails = true;
 const research: ActionPlugin = {
   action: 'research',
@@ -73,17 +80,21 @@ let admin: string;
 let manager: string;
 let managerId: string;
 let rep: string;
+let repId: string;
 let dealId: string;
+let contactId: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ plugins: [notifyPartner, research, versioned] });
+  t = await createTestApp({ plugins: [notifyPartner, research, versioned, publishContent] });
   a = await t.createTestTenant('gw-a');
   b = await t.createTestTenant('gw-b');
   admin = await a.token('admin');
   managerId = await a.addUser(['sales_manager']);
   manager = await a.token('sales_manager', managerId);
-  rep = await a.token('sales_rep', await a.addUser(['sales_rep']));
+  repId = await a.addUser(['sales_rep']);
+  rep = await a.token('sales_rep', repId);
   const contact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660001' } });
+  contactId = contact.json.id;
   dealId = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contact.json.id, title: 'Gateway deal' } })).json.id;
   await t.startWorker({ pollIntervalMs: 200 });
 });
@@ -100,6 +111,7 @@ const execute = (token: string, action: string, payload: Record<string, unknown>
 
 const runStatus = (runId: string, want: string[], token = admin) => t.waitForRun(runId, want, token);
 const decisionRow = async (id: string) => (await t.superuser.query('SELECT * FROM decisions WHERE id = $1', [id])).rows[0];
+const countRows = async (table: 'approval_requests' | 'decisions' | 'flow_runs') => (await t.superuser.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number;
 
 describe('policy gate', () => {
   it('class A runs automatically as a durable flow and is logged', async () => {
@@ -136,16 +148,33 @@ describe('policy gate', () => {
     expect(outcome).toMatchObject({ result: 'failed', policyClass: 'B' });
   });
 
-  it('an unknown action with approval fails at the task router without burning the token', async () => {
+  it('an unknown action fails at the task router before any approval request, and a token offered for it is not spent', async () => {
+    const before = await countRows('approval_requests');
     const ask = await execute(rep, 'launch_rocket', { to: 'moon' });
-    expect(ask.json.result).toBe('requires_approval');
-    const approved = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
-    const response = await execute(rep, 'launch_rocket', { to: 'moon' }, { approval_token: approved.json.approval_token });
+    expect(ask.status).toBe(422);
+    expect(ask.json.code).toBe('action_not_executable');
+    expect(ask.json.detail).toMatch(/unknown task type/);
+    expect(await countRows('approval_requests')).toBe(before);
+    const token = await withTenant({ pool: t.appPool, tenantId: a.id }, async (tx) => {
+      const key = await activeSigningKey({ tx, tenantId: a.id, masterKey: TEST_MASTER_KEY });
+      const sha = payloadSha256({ to: 'moon' });
+      return mintApprovalToken({ privateJwk: key.privateJwk, kid: key.kid, tenantId: a.id, action: 'launch_rocket', payloadSha256: sha, approver: managerId, expiresAt: new Date(Date.now() + 60_000) });
+    });
+    const response = await execute(rep, 'launch_rocket', { to: 'moon' }, { approval_token: token.token });
     expect(response.status).toBe(422);
     expect(response.json.code).toBe('action_not_executable');
-    expect(response.json.detail).toMatch(/unknown task type/);
-    expect((await t.superuser.query('SELECT count(*)::int AS n FROM approval_token_uses WHERE token_id = $1', [approved.json.token_id])).rows[0].n).toBe(0);
+    expect((await t.superuser.query('SELECT count(*)::int AS n FROM approval_token_uses WHERE token_id = $1', [token.tokenId])).rows[0].n).toBe(0);
     expect(t.logLines.some((l) => l.msg === 'gateway call failed' && l.reason === 'unknown task type: no plugin handles launch_rocket')).toBe(true);
+  });
+
+  it('a class B call with an invalid payload is refused (422 naming the field) without opening a request', async () => {
+    const before = await countRows('approval_requests');
+    const response = await execute(rep, 'send_whatsapp', { contact_id: 'nobody', text: 'hi' });
+    expect(response.status).toBe(422);
+    expect(response.json.code).toBe('action_not_executable');
+    expect(response.json.errors.map((e: { field: string }) => e.field)).toEqual(['payload.contact_id']);
+    expect(response.json.decision.approval_request_id).toBeNull();
+    expect(await countRows('approval_requests')).toBe(before);
   });
 
   it('validates the payload against the plugin schema', async () => {
@@ -365,5 +394,135 @@ describe('flows and dead letters over HTTP', () => {
     await runStatus(first.json.flow_run_id, ['completed']);
     const notes = await t.superuser.query(`SELECT count(*)::int AS n FROM activities WHERE deal_id = $1 AND type = 'internal_status_update'`, [dealId]);
     expect(notes.rows[0].n).toBe(1);
+  });
+});
+
+describe('gateway idempotency per actor', () => {
+  it('the same idempotency key from two actors starts two runs; the same actor gets its run back', async () => {
+    const deps = { router: t.router, masterKey: TEST_MASTER_KEY, logger: t.logger };
+    const call = (actor: string) =>
+      withTenant({ pool: t.appPool, tenantId: a.id }, (tx) =>
+        executeAction({ tx, tenantId: a.id, request: { actor, action: 'internal_status_update', payload: { deal_id: dealId, status: 'same key' }, idempotencyKey: 'shared-key' }, deps }),
+      );
+    const first = await call(a.adminId);
+    const other = await call(managerId);
+    expect(first.result).toBe('accepted');
+    expect(other.result).toBe('accepted');
+    expect(other.flowRunId).not.toBe(first.flowRunId);
+    expect((await call(managerId)).flowRunId).toBe(other.flowRunId);
+  });
+});
+
+describe('own-deal scope at the gateway', () => {
+  it('a sales_rep gets 404 for another rep\'s deal on tag, internal_status_update and summarize, and nothing is written', async () => {
+    const otherRepId = await a.addUser(['sales_rep']);
+    const otherContact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660101' } });
+    const theirs = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: otherContact.json.id, title: 'Their deal', owner_user_id: otherRepId } })).json.id;
+    expect((await t.request('GET', `/api/v1/deals/${theirs}`, { token: rep })).status).toBe(404);
+    const before = { decisions: await countRows('decisions'), requests: await countRows('approval_requests'), runs: await countRows('flow_runs') };
+    for (const [action, payload] of [
+      ['tag', { deal_id: theirs, tags: ['mine-now'] }],
+      ['internal_status_update', { deal_id: theirs, status: 'hijacked' }],
+      ['summarize', { deal_id: theirs }],
+    ] as const) {
+      const response = await execute(rep, action, payload);
+      expect(response.status, `${action}: ${response.text}`).toBe(404);
+      expect(response.json.code).toBe('not_found');
+    }
+    expect({ decisions: await countRows('decisions'), requests: await countRows('approval_requests'), runs: await countRows('flow_runs') }).toEqual(before);
+
+    // Their own deal runs as before.
+    const mine = (await t.request('POST', '/api/v1/deals', { token: rep, body: { contact_id: otherContact.json.id, title: 'My deal' } })).json.id;
+    const own = await execute(rep, 'tag', { deal_id: mine, tags: ['ok'] });
+    expect(own.status, own.text).toBe(202);
+    expect((await runStatus(own.json.flow_run_id, ['completed'])).output).toEqual({ added: ['ok'] });
+  });
+
+  it('a sales_rep cannot send to another rep\'s lead, not even under a standing approval', async () => {
+    const otherRepId = await a.addUser(['sales_rep']);
+    const lead = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660102' } });
+    const theirDeal = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: lead.json.id, title: 'Their lead', owner_user_id: otherRepId } })).json.id;
+    const grant = await t.request('POST', '/api/v1/standing-approvals', {
+      token: manager,
+      body: { action: 'send_whatsapp', conditions: {}, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(grant.status).toBe(201);
+    try {
+      const before = { decisions: await countRows('decisions'), requests: await countRows('approval_requests'), runs: await countRows('flow_runs') };
+      const byContact = await execute(rep, 'send_whatsapp', { contact_id: lead.json.id, text: 'hello from another rep' });
+      expect(byContact.status, byContact.text).toBe(404);
+      const byDeal = await execute(rep, 'send_whatsapp', { contact_id: contactId, deal_id: theirDeal, text: 'hello' });
+      expect(byDeal.status, byDeal.text).toBe(404);
+      expect({ decisions: await countRows('decisions'), requests: await countRows('approval_requests'), runs: await countRows('flow_runs') }).toEqual(before);
+    } finally {
+      await t.request('POST', `/api/v1/standing-approvals/${grant.json.id}/revoke`, { token: manager });
+    }
+  });
+
+  it('the plugin re-checks the deal against the scope the run carries', async () => {
+    const otherRepId = await a.addUser(['sales_rep']);
+    const theirs = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contactId, title: 'Scoped run', owner_user_id: otherRepId } })).json.id;
+    const plugin = t.router.get('tag');
+    if (!plugin) throw new Error('no tag plugin');
+    const { startFlow } = await import('../../src/flows/flow-commands.ts');
+    const runId = await withTenant({ pool: t.appPool, tenantId: a.id }, async (tx) => {
+      const { run } = await startFlow({
+        tx,
+        flow: t.router.flowFor(plugin, undefined),
+        input: { action: 'tag', actor: repId, payload: { deal_id: theirs, tags: ['sneaky'] }, decision_id: null, deal_scope: { owner_user_id: repId } },
+        correlationId: 'scope-recheck',
+        idempotencyKey: null,
+        canaryVersion: null,
+      });
+      return run.id;
+    });
+    const run = await runStatus(runId, ['failed', 'completed']);
+    expect(run.status).toBe('failed');
+    expect((await t.superuser.query('SELECT tags FROM deals WHERE id = $1', [theirs])).rows[0].tags).toEqual([]);
+  });
+
+  it('carries the caller\'s deal scope in the run input', async () => {
+    const mine = (await t.request('POST', '/api/v1/deals', { token: rep, body: { contact_id: contactId, title: 'Carried scope' } })).json.id;
+    const response = await execute(rep, 'summarize', { deal_id: mine });
+    expect(response.status, response.text).toBe(202);
+    const run = await runStatus(response.json.flow_run_id, ['completed']);
+    expect(run.input.deal_scope).toEqual({ owner_user_id: repId });
+    const byAdmin = await execute(admin, 'summarize', { deal_id: mine });
+    expect((await runStatus(byAdmin.json.flow_run_id, ['completed'])).input.deal_scope).toEqual({});
+  });
+});
+
+describe('approval requests are scoped for own-only roles', () => {
+  it('a sales_rep sees the requests they opened or whose deal they own, never another rep\'s', async () => {
+    const otherRepId = await a.addUser(['sales_rep']);
+    const otherRep = await a.token('sales_rep', otherRepId);
+    const lead = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: '0556660103' } });
+    const theirDeal = (await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: lead.json.id, title: 'Scoped approvals', owner_user_id: otherRepId } })).json.id;
+    const myDeal = (await t.request('POST', '/api/v1/deals', { token: rep, body: { contact_id: lead.json.id, title: 'My scoped approvals' } })).json.id;
+
+    const theirs = await execute(otherRep, 'send_whatsapp', { contact_id: lead.json.id, deal_id: theirDeal, text: 'secret draft text of the other rep' });
+    expect(theirs.json.result, theirs.text).toBe('requires_approval');
+    const mineOpened = await execute(rep, 'notify_partner', { partner: 'Scoped-mine' });
+    const onMyDeal = await execute(manager, 'send_whatsapp', { contact_id: lead.json.id, deal_id: myDeal, text: 'manager writes on my deal' });
+    const managers = await execute(manager, 'notify_partner', { partner: 'Scoped-manager' });
+    expect((await t.superuser.query('SELECT deal_id FROM approval_requests WHERE id = $1', [onMyDeal.json.approval_request_id])).rows[0].deal_id).toBe(myDeal);
+
+    const list = await t.request('GET', '/api/v1/approvals?limit=200', { token: rep });
+    expect(list.status).toBe(200);
+    const ids = list.json.data.map((r: { id: string }) => r.id);
+    expect(ids).toContain(mineOpened.json.approval_request_id);
+    expect(ids).toContain(onMyDeal.json.approval_request_id);
+    expect(ids).not.toContain(theirs.json.approval_request_id);
+    expect(ids).not.toContain(managers.json.approval_request_id);
+    expect(list.text).not.toContain('secret draft text');
+
+    const all = await t.request('GET', '/api/v1/approvals?limit=200', { token: manager });
+    expect(all.json.data.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining([theirs.json.approval_request_id, managers.json.approval_request_id]));
+  });
+
+  it('standing approvals are not shown to own-only roles', async () => {
+    expect((await t.request('GET', '/api/v1/standing-approvals', { token: rep })).status).toBe(403);
+    expect((await t.request('GET', '/api/v1/standing-approvals', { token: manager })).status).toBe(200);
+    expect((await t.request('GET', '/api/v1/standing-approvals', { token: await a.token('executive', await a.addUser(['executive'])) })).status).toBe(200);
   });
 });

@@ -10,6 +10,8 @@ let contactId: string;
 
 beforeAll(async () => {
   t = await createTestApp({ lockTimeoutMs: 400, poolMax: 20 });
+  // A mutating route without a permission guard (before the first request: the router is built then).
+  t.app.post('/api/v1/test-unguarded', (c) => c.json({ ok: true }, 201));
   tenant = await t.createTestTenant('idem');
   token = await tenant.token('admin');
   contactId = (await t.request('POST', '/api/v1/contacts', { token, body: { phone: '0557770001' } })).json.id;
@@ -88,7 +90,7 @@ describe('Idempotency-Key', () => {
     try {
       await blocker.query('BEGIN');
       await blocker.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant.id]);
-      await blocker.query(`INSERT INTO idempotency_keys (key, fingerprint, method, path, expires_at) VALUES ('key-busy', 'x', 'POST', '/api/v1/deals', now() + interval '1 hour')`);
+      await blocker.query(`INSERT INTO idempotency_keys (subject, key, fingerprint, method, path, expires_at) VALUES ($1, 'key-busy', 'x', 'POST', '/api/v1/deals', now() + interval '1 hour')`, [tenant.adminId]);
       const busy = await post('key-busy', { contact_id: contactId, title: 'busy' });
       expect(busy.status).toBe(409);
       expect(busy.json.code).toBe('idempotency_key_in_progress');
@@ -139,5 +141,65 @@ describe('Idempotency-Key', () => {
     const live = (await t.superuser.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE expires_at > now()`)).rows[0].n;
     expect(await unsafePurgeExpiredIdempotencyKeys(t.ownerPool)).toBe(2);
     expect((await t.superuser.query(`SELECT count(*)::int AS n FROM idempotency_keys`)).rows[0].n).toBe(live);
+  });
+});
+
+describe('Idempotency-Key per caller', () => {
+  it('a replay passes the permission check: a sales_rep re-sending a manager\'s approve gets 403, not the token', async () => {
+    const manager = await tenant.token('sales_manager', await tenant.addUser(['sales_manager']));
+    const rep = await tenant.token('sales_rep', await tenant.addUser(['sales_rep']));
+    const ask = await t.request('POST', '/api/v1/gateway/execute', {
+      token,
+      body: { action: 'send_whatsapp', payload: { contact_id: contactId, text: 'replay probe' } },
+    });
+    expect(ask.json.result, ask.text).toBe('requires_approval');
+    const path = `/api/v1/approvals/${ask.json.approval_request_id}/approve`;
+    const approved = await t.request('POST', path, { token: manager, headers: { 'idempotency-key': 'approve-once' } });
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.json.approval_token).toBeTruthy();
+    const replayed = await t.request('POST', path, { token: rep, headers: { 'idempotency-key': 'approve-once' } });
+    expect(replayed.status).toBe(403);
+    expect(replayed.json.code).toBe('forbidden');
+    expect(replayed.text).not.toContain(approved.json.approval_token);
+    expect(replayed.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('an executive re-sending an admin\'s POST /contacts key gets 403, not the stored 201', async () => {
+    const executive = await tenant.token('executive', await tenant.addUser(['executive']));
+    const body = { phone: '0557770123', name: 'Per caller' };
+    const first = await post('contact-key', body, '/api/v1/contacts');
+    expect(first.status, first.text).toBe(201);
+    const replayed = await post('contact-key', body, '/api/v1/contacts', executive);
+    expect(replayed.status).toBe(403);
+    expect(replayed.headers.get('idempotent-replayed')).toBeNull();
+    expect(replayed.text).not.toContain(first.json.id);
+  });
+
+  it('binds a key to its caller: the same key from another user is another key', async () => {
+    const managerId = await tenant.addUser(['sales_manager']);
+    const manager = await tenant.token('sales_manager', managerId);
+    const body = { contact_id: contactId, title: 'per-caller', value_halalas: 3 };
+    const first = await post('key-per-caller', body);
+    expect(first.status).toBe(201);
+    const other = await post('key-per-caller', body, '/api/v1/deals', manager);
+    expect(other.status, other.text).toBe(201);
+    expect(other.headers.get('idempotent-replayed')).toBeNull();
+    expect(other.json.id).not.toBe(first.json.id);
+    // Each caller's own retry still replays their own answer.
+    const again = await post('key-per-caller', body, '/api/v1/deals', manager);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json.id).toBe(other.json.id);
+    expect(await countDeals('per-caller')).toBe(2);
+    const stored = await t.superuser.query(`SELECT subject FROM idempotency_keys WHERE key = 'key-per-caller' ORDER BY subject`);
+    expect(stored.rows.map((r) => r.subject).sort()).toEqual([tenant.adminId, managerId].sort());
+  });
+
+  it('a mutating route with a key that never reached a permission guard fails loudly and keeps nothing', async () => {
+    const unkeyed = await t.request('POST', '/api/v1/test-unguarded', { token, body: {} });
+    expect(unkeyed.status).toBe(201);
+    const keyed = await t.request('POST', '/api/v1/test-unguarded', { token, body: {}, headers: { 'idempotency-key': 'unguarded-1' } });
+    expect(keyed.status).toBe(500);
+    expect(t.logLines.some((l) => l.msg === 'unhandled error' && JSON.stringify(l).includes('never reached a permission guard'))).toBe(true);
+    expect((await t.superuser.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'unguarded-1'`)).rows[0].n).toBe(0);
   });
 });

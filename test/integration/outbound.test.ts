@@ -13,13 +13,15 @@ let a: TestTenant;
 let admin: string;
 let manager: string;
 let rep: string;
+let repId: string;
 
 beforeAll(async () => {
   t = await createTestApp();
   a = await t.createTestTenant('outbound-a');
   admin = await a.token('admin');
   manager = await a.token('sales_manager', await a.addUser(['sales_manager']));
-  rep = await a.token('sales_rep', await a.addUser(['sales_rep']));
+  repId = await a.addUser(['sales_rep']);
+  rep = await a.token('sales_rep', repId);
   await t.startWorker({ pollIntervalMs: 100 });
 });
 afterAll(async () => {
@@ -31,7 +33,8 @@ async function contactWithDeal(): Promise<{ contactId: string; dealId: string; p
   phoneSeq += 1;
   const contact = await t.request('POST', '/api/v1/contacts', { token: admin, body: { phone: `055777${String(phoneSeq).padStart(4, '0')}`, name: 'Amal' } });
   expect(contact.status).toBe(201);
-  const deal = await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contact.json.id, title: 'Outbound deal' } });
+  // The rep's own deal: a sales_rep sends only to the contacts of deals they own.
+  const deal = await t.request('POST', '/api/v1/deals', { token: admin, body: { contact_id: contact.json.id, title: 'Outbound deal', owner_user_id: repId } });
   expect(deal.status).toBe(201);
   return { contactId: contact.json.id, dealId: deal.json.id, phone: contact.json.phone };
 }
@@ -62,14 +65,12 @@ describe('send_whatsapp through the gateway', () => {
     expect(await outboundOf(contactId)).toHaveLength(0);
   });
 
-  it('refuses a payload with neither text nor template once approved, and queues nothing', async () => {
+  it('refuses a payload with neither text nor template before any approval, and queues nothing', async () => {
     const { contactId } = await contactWithDeal();
-    const payload = { contact_id: contactId };
-    const ask = await t.request('POST', '/api/v1/gateway/execute', { token: rep, body: { action: 'send_whatsapp', payload } });
-    const approved = await t.request('POST', `/api/v1/approvals/${ask.json.approval_request_id}/approve`, { token: manager });
-    const run = await t.request('POST', '/api/v1/gateway/execute', { token: rep, body: { action: 'send_whatsapp', payload, approval_token: approved.json.approval_token } });
-    expect(run.status).toBe(422);
-    expect(JSON.stringify(run.json)).toContain('text or template_id is required');
+    const ask = await t.request('POST', '/api/v1/gateway/execute', { token: rep, body: { action: 'send_whatsapp', payload: { contact_id: contactId } } });
+    expect(ask.status).toBe(422);
+    expect(JSON.stringify(ask.json)).toContain('text or template_id is required');
+    expect(ask.json.decision.approval_request_id).toBeNull();
     expect(await outboundOf(contactId)).toHaveLength(0);
   });
 
