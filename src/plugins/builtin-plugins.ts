@@ -2,7 +2,7 @@ import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { activities, deals } from '../db/schema.ts';
 import { formatSar, insertActivity } from '../deals/deals.store.ts';
-import { defineFlow } from '../flows/flow-definition.ts';
+import { defineFlow, PermanentStepError } from '../flows/flow-definition.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { createSendWhatsAppPlugin } from '../whatsapp/send-whatsapp.plugin.ts';
@@ -18,8 +18,9 @@ const ZDealId = z.uuid({ message: 'must be a UUID' });
 
 async function requireDeal(tx: TenantTx, dealId: string) {
   const [deal] = await tx.select().from(deals).where(eq(deals.id, dealId));
-  // A deal of another tenant is invisible here (RLS) and fails the same way.
-  if (!deal) throw new Error(`deal ${dealId} does not exist`);
+  // A deal of another tenant is invisible here (RLS) and fails the same way. Permanent: no
+  // retry brings a deal back, and retrying only delays the dead letter.
+  if (!deal) throw new PermanentStepError(`deal ${dealId} does not exist`);
   return deal;
 }
 

@@ -334,6 +334,24 @@ describe('canary rollouts', () => {
   });
 });
 
+describe('a plugin whose deal does not exist', () => {
+  it('fails at once, without retries: a missing deal is not a transient error', async () => {
+    const missing = '00000000-0000-7000-8000-00000000dead';
+    for (const [action, payload] of [
+      ['tag', { deal_id: missing, tags: ['x'] }],
+      ['internal_status_update', { deal_id: missing, status: 'checked' }],
+      ['summarize', { deal_id: missing }],
+    ] as const) {
+      const response = await execute(admin, action, payload);
+      expect(response.status, response.text).toBe(202);
+      const failed = await runStatus(response.json.flow_run_id, ['failed']);
+      expect(failed.error, action).toMatchObject({ attempts: 1, message: `deal ${missing} does not exist` });
+      const [letter] = (await t.superuser.query('SELECT attempts FROM dead_letters WHERE run_id = $1', [failed.id])).rows;
+      expect(letter, action).toMatchObject({ attempts: 1 });
+    }
+  });
+});
+
 describe('flows and dead letters over HTTP', () => {
   it('lists runs, shows checkpoints, dead-letters a failing run and replays it once', async () => {
     researchFails = true;
