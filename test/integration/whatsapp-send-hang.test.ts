@@ -43,8 +43,9 @@ beforeAll(async () => {
   await t.startWorker({ pollIntervalMs: 50 });
 });
 afterAll(async () => {
-  await t?.close();
+  // The fakes first: a request still held ends (its socket closes), so the worker can stop.
   await Promise.all([green?.close(), ultra?.close()]);
+  await t?.close();
 });
 
 const rows = async (sql: string, params: unknown[] = []) => (await t.superuser.query(sql, params)).rows;
@@ -109,7 +110,7 @@ async function inboundStop(phone: string): Promise<string> {
 }
 
 describe('a provider that hangs while the customer opts out', () => {
-  it('the stop is recorded while the provider hangs, the send is reported in flight, and no other provider is called after it', async () => {
+  it('the stop is recorded while the provider hangs, the send is reported in flight, and no other provider is called after it', { timeout: 90_000 }, async () => {
     const send = await hangingSend();
     const inbound = await finished(await inboundStop(send.phone));
     expect(inbound.status, JSON.stringify(inbound.error)).toBe('completed');
@@ -135,7 +136,7 @@ describe('a provider that hangs while the customer opts out', () => {
     expect(sent).toEqual([]);
   });
 
-  it('a send the provider accepts after the opt-out was already handed over: it is recorded sent, as the opt-out reported', async () => {
+  it('a send the provider accepts after the opt-out was already handed over: it is recorded sent, as the opt-out reported', { timeout: 90_000 }, async () => {
     const send = await hangingSend();
     const inbound = await finished(await inboundStop(send.phone));
     expect(inbound.status, JSON.stringify(inbound.error)).toBe('completed');
