@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { findContact } from '../contacts/contacts.store.ts';
-import { decisions, deals, drafts, inboundMessages, outboundMessages, whatsappSendAttempts } from '../db/schema.ts';
+import { decisions, deals, inboundMessages, outboundMessages, whatsappSendAttempts } from '../db/schema.ts';
 import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../deals/lifecycle.ts';
 import { defineFlow, PermanentStepError, type StepContext } from '../flows/flow-definition.ts';

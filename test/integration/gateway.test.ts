@@ -297,7 +297,7 @@ describe('tenant policy and canary', () => {
   });
 
   it('a tenant in the canary group gets the new policy version, recorded on the decision', async () => {
-    await withTenant({ pool: t.ownerPool, tenantId: b.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('policy', 'v2')` as never));
+    await withTenant({ pool: t.ownerPool, tenantId: b.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('policy', 'v2')`));
     const tokenB = await b.token('admin');
     const contact = await t.request('POST', '/api/v1/contacts', { token: tokenB, body: { phone: '0556660002' } });
     const deal = (await t.request('POST', '/api/v1/deals', { token: tokenB, body: { contact_id: contact.json.id, title: 'B deal' } })).json.id;
@@ -313,7 +313,7 @@ describe('canary rollouts', () => {
     const c = await t.createTestTenant('gw-canary');
     const token = await c.token('admin');
     expect((await runStatus((await execute(token, 'plan', {})).json.flow_run_id, ['completed'], token)).output).toEqual({ version: '1' });
-    await withTenant({ pool: t.ownerPool, tenantId: c.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('flow:plan', '2')` as never));
+    await withTenant({ pool: t.ownerPool, tenantId: c.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('flow:plan', '2')`));
     const response = await execute(token, 'plan', {});
     expect(response.json.canary_version).toBe('flow:2');
     const run = await runStatus(response.json.flow_run_id, ['completed'], token);

@@ -90,7 +90,7 @@ async function hangingSend(): Promise<{ contactId: string; dealId: string; phone
 /** The customer writes "stop" through Green API's webhook; returns the inbound run. */
 async function inboundStop(phone: string): Promise<string> {
   messageSeq += 1;
-  const body = jsonFixture('green-api.text.json') as Record<string, any>;
+  const body = jsonFixture('green-api.text.json') as { idMessage: string; timestamp: number; senderData: Record<string, unknown>; messageData: unknown };
   const chatId = `${phone.slice(1)}@c.us`;
   body.idMessage = `HANGSTOP${String(messageSeq).padStart(8, '0')}`;
   body.timestamp = Math.floor(Date.now() / 1000);
