@@ -51,13 +51,15 @@ describe('POST /os/test-send under a hanging provider', () => {
     const list = await t.request('GET', '/api/v1/contacts', { token: admin });
     expect(list.status, list.text).toBe(200);
 
-    release({ status: 200, body: { idMessage: '3EB0POOLTEST0001' } });
+    // Answered while the provider still hangs: nobody waits for the send (it once answered 500
+    // when its polls found no connection, or 200 only after the send finished).
     const answers = await Promise.all(sends);
     for (const answer of answers) {
       expect(answer.status, answer.text).toBe(202);
       expect(answer.json).toMatchObject({ result: 'accepted', run_status: 'pending' });
       expect(answer.headers.get('location')).toBe(`/api/v1/flows/${answer.json.flow_run_id}`);
     }
+    release({ status: 200, body: { idMessage: '3EB0POOLTEST0001' } });
     for (const answer of answers) {
       const run = await t.waitForRun(answer.json.flow_run_id, ['completed', 'failed'], admin);
       expect(run.status, JSON.stringify(run.error)).toBe('completed');
