@@ -237,7 +237,8 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
     }
     if (locked.status === 'cancelled') return { output: { outbound_id: locked.id, status: 'cancelled', reason: locked.cancelReason } };
     if (locked.status === 'sent') return { output: { outbound_id: locked.id, status: 'sent', external_id: locked.externalId } };
-    if (locked.status === 'failed') throw new Error(`outbound message ${locked.id} failed: ${locked.error}`);
+    // A provider refused it for good on an earlier try: no retry changes that.
+    if (locked.status === 'failed') throw new PermanentStepError(`outbound message ${locked.id} failed: ${locked.error}`);
     const configured = options.whatsapp ? await options.whatsapp.providersFor(tx, ctx.tenantId) : [];
     return { current: { ...locked, status: 'sending' }, sentInStage, chain: options.whatsapp?.chainFor(configured), configured };
   }
