@@ -125,7 +125,9 @@ export function dealsRoutes() {
         scope: dealScopeFor(c.var.auth, 'deals:write'),
         correlationId: c.var.correlationId,
       });
-      const cancelled = stopped ? { cancelled_outbound_ids: stopped.outboundIds, cancelled_timed_reply_run_ids: stopped.timedReplyRunIds } : {};
+      const cancelled = stopped
+        ? { cancelled_outbound_ids: stopped.outboundIds, cancelled_timed_reply_run_ids: stopped.timedReplyRunIds, in_flight_outbound_ids: stopped.inFlightOutboundIds }
+        : {};
       return c.json({ deal, activity, ...cancelled }, 200);
     },
   );

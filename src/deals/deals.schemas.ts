@@ -81,6 +81,10 @@ export const ZTransitionResponse = z
     activity: ZActivity,
     cancelled_outbound_ids: z.array(z.uuid()).optional().openapi({ description: 'Into opted_out: the queued messages of the contact cancelled in this transaction' }),
     cancelled_timed_reply_run_ids: z.array(z.uuid()).optional().openapi({ description: 'Into opted_out: the timed replies (out-of-hours, follow-ups) stopped' }),
+    in_flight_outbound_ids: z
+      .array(z.uuid())
+      .optional()
+      .openapi({ description: 'Into opted_out: messages already handed to a provider when the opt-out committed (cannot be taken back); no further provider is called for them' }),
   })
   .openapi('DealTransitionResponse');
 

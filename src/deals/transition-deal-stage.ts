@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { stopOutboundFor } from '../compliance/opt-out.ts';
+import { stopOutboundFor, type StoppedOutbound } from '../compliance/opt-out.ts';
 import { deals } from '../db/schema.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
@@ -24,7 +24,7 @@ export interface TransitionDealStageOptions {
  */
 export async function transitionDealStage(
   options: TransitionDealStageOptions,
-): Promise<{ deal: TDeal; activity: TActivity; stopped?: { outboundIds: string[]; timedReplyRunIds: string[] } }> {
+): Promise<{ deal: TDeal; activity: TActivity; stopped?: StoppedOutbound }> {
   const { tx, dealId, input, actor, scope, correlationId } = options;
   const current = await findDeal(tx, dealId, scope);
   if (!current) throw new AppError('not_found', `Deal ${dealId} does not exist`);
@@ -61,6 +61,8 @@ export async function transitionDealStage(
       to: input.to,
       ...(input.reason ? { reason: input.reason } : {}),
       ...(stopped ? { cancelled_outbound: stopped.outboundIds.length, cancelled_timed_replies: stopped.timedReplyRunIds.length } : {}),
+      // Already at a provider when the opt-out committed: on the record, since it cannot be taken back.
+      ...(stopped?.inFlightOutboundIds.length ? { in_flight_outbound_ids: stopped.inFlightOutboundIds } : {}),
     },
     correlationId,
   });

@@ -104,6 +104,9 @@ export const ZProcessAndActResponse = ZProcessResponse.extend({
       flow_run_id: z.uuid().nullable().openapi({ description: 'The send_whatsapp flow run, when the gateway accepted the reply' }),
       draft_id: z.uuid().nullable().openapi({ description: 'The draft written for a human, when the reply was not sent' }),
       cancelled_outbound_ids: z.array(z.uuid()).openapi({ description: 'Queued outbound messages cancelled by an opt-out' }),
+      in_flight_outbound_ids: z.array(z.uuid()).openapi({
+        description: 'On opt-out: messages already handed to a provider when it committed (cannot be taken back); no further provider is called for them',
+      }),
       timed_reply_run_ids: z.array(z.uuid()).openapi({
         description: 'Durable timers started: the out-of-hours reply (sent at the next opening) and the not_now follow-up',
       }),

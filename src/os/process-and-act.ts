@@ -8,7 +8,7 @@ import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { stopOutboundFor } from '../compliance/opt-out.ts';
+import { stopOutboundFor, type StoppedOutbound } from '../compliance/opt-out.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { cancelTimedReplies, TIMED_REPLY_FLOW, type TimedReplyInput, type TimedReplyKind } from './timed-reply.flow.ts';
 import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';
@@ -102,7 +102,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
   }
 
   // 3. The stage change, and opt-out's cancellation in the same transaction.
-  let stopped: { outboundIds: string[]; timedReplyRunIds: string[] } | undefined;
+  let stopped: StoppedOutbound | undefined;
   if (decided.stage.to !== decided.stage.from) {
     ({ stopped } = await transitionDealStage({
       tx,
@@ -216,6 +216,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       flow_run_id: flowRunId,
       draft_id: draftId,
       cancelled_outbound_ids: cancelledOutboundIds,
+      in_flight_outbound_ids: stopped?.inFlightOutboundIds ?? [],
       timed_reply_run_ids: timedReplyRunIds,
       cancelled_timed_reply_run_ids: cancelledTimedReplyRunIds,
     },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { activities, deals } from '../db/schema.ts';
 import { runDealScope } from '../deals/deal-scope.ts';
 import { findDeal, formatSar, insertActivity } from '../deals/deals.store.ts';
-import { defineFlow } from '../flows/flow-definition.ts';
+import { defineFlow, PermanentStepError } from '../flows/flow-definition.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { createSendWhatsAppPlugin } from '../whatsapp/send-whatsapp.plugin.ts';
@@ -20,8 +20,9 @@ const ZDealId = z.uuid({ message: 'must be a UUID' });
 /** The run's deal, inside the scope of the caller who started the run (the gateway checked it too). */
 async function requireDeal(tx: TenantTx, dealId: string, input: { deal_scope?: unknown }) {
   const deal = await findDeal(tx, dealId, runDealScope(input));
-  // A deal of another tenant is invisible here (RLS), one of another owner out of scope: both fail the same way.
-  if (!deal) throw new Error(`deal ${dealId} does not exist`);
+  // A deal of another tenant is invisible here (RLS), one of another owner out of scope: both fail
+  // the same way. Permanent: no retry brings a deal back, and retrying only delays the dead letter.
+  if (!deal) throw new PermanentStepError(`deal ${dealId} does not exist`);
   return deal;
 }
 

@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/api/v1', osSettingsRoutes());
   app.route('/api/v1', webhookKeysRoutes({ masterKey: deps.fabric.masterKey }));
   app.route('/webhooks/whatsapp', whatsappWebhooksRoutes({ appPool: deps.appPool, whatsapp: deps.whatsapp, registry: deps.fabric.router.registry, bodyLimitBytes: deps.bodyLimitBytes, lockTimeoutMs: deps.lockTimeoutMs }));
-  app.route('/api/v1', whatsappRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, whatsapp: deps.whatsapp, appPool: deps.appPool }));
+  app.route('/api/v1', whatsappRoutes({ router: deps.fabric.router, masterKey: deps.fabric.masterKey, whatsapp: deps.whatsapp }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -30,8 +30,9 @@ export async function contactHasOptedOut(tx: TenantTx, contactId: string): Promi
  */
 export async function cancelQueuedOutbound(options: { tx: TenantTx; contactId: string; reason: string }): Promise<string[]> {
   const { tx, contactId, reason } = options;
-  // The contact row lock orders this against a send in progress (which holds it across the
-  // provider call): after this commits, no queued message of the contact can still go out.
+  // The contact row lock orders this against a send's claim (which takes it FOR UPDATE) and its
+  // last check before each provider call (FOR SHARE): after this commits, no queued message of
+  // the contact can still go out, and a claimed (`sending`) one calls no further provider.
   await tx.execute(sql`SELECT 1 FROM contacts WHERE id = ${contactId} FOR UPDATE`);
   const cancelled = await tx
     .update(outboundMessages)
@@ -39,6 +40,19 @@ export async function cancelQueuedOutbound(options: { tx: TenantTx; contactId: s
     .where(and(eq(outboundMessages.contactId, contactId), eq(outboundMessages.status, 'queued')))
     .returning({ id: outboundMessages.id });
   return cancelled.map((row) => row.id);
+}
+
+/**
+ * The contact's messages a send step has claimed and may already have handed to a provider
+ * (status `sending`): an opt-out cannot take them back, so it reports them. Call it after
+ * `cancelQueuedOutbound`, which takes the contact row lock that orders it against the sends.
+ */
+export async function inFlightOutbound(tx: TenantTx, contactId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: outboundMessages.id })
+    .from(outboundMessages)
+    .where(and(eq(outboundMessages.contactId, contactId), eq(outboundMessages.status, 'sending')));
+  return rows.map((row) => row.id);
 }
 
 /**

@@ -30,7 +30,7 @@ export function createSandboxProvider(db: <T>(work: (tx: TenantTx) => Promise<T>
         const [sent] = await tx
           .update(outboundMessages)
           .set({ status: 'sent', provider: SANDBOX_PROVIDER, externalId, sentAt: new Date() })
-          .where(and(eq(outboundMessages.id, message.outboundId), eq(outboundMessages.status, 'queued')))
+          .where(and(eq(outboundMessages.id, message.outboundId), inArray(outboundMessages.status, ['queued', 'sending'])))
           .returning({ id: outboundMessages.id });
         if (sent) {
           provider.sends += 1;

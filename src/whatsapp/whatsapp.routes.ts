@@ -1,5 +1,4 @@
-import { createRoute } from '@hono/zod-openapi';
-import type pg from 'pg';
+import { createRoute, z } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { refusalError, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../server/app-error.ts';
@@ -10,10 +9,10 @@ import { PROVIDER_SETTINGS } from './provider-settings.ts';
 import { listProviderStatus } from './provider-status.ts';
 import { testSend } from './test-send.ts';
 import type { WhatsAppService } from './whatsapp-service.ts';
-import { ZProviderCredentialsRequest, ZProviderCredentialsSaved, ZProviderParam, ZProviderStatusList, ZTestSendRequest, ZTestSendResponse } from './whatsapp.schemas.ts';
+import { ZProviderCredentialsRequest, ZProviderCredentialsSaved, ZProviderParam, ZProviderStatusList, ZTestSendRequest, ZTestSendResponse, ZTestSendRunOutput } from './whatsapp.schemas.ts';
 
 /** Provider credentials (admin), the providers' health, and a test send through the chain. */
-export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: WhatsAppService; appPool: pg.Pool }) {
+export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: WhatsAppService }) {
   const router = createRouter();
 
   router.openapi(
@@ -88,15 +87,22 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
       summary: 'Send a test message through the fallback chain and see every attempt (class B: an approval token or a standing approval)',
       description:
         'Without a usable approval the answer is 202 with the approval request; approve it, then call again with `approval_token`. ' +
-        'Accepted: the send runs as a durable flow; the answer waits for it (up to 15 s) and lists the attempts (202 with run_status running if it has not finished).',
+        'Accepted: 202 at once, with the durable run in `flow_run_id` and a `Location` header (`/api/v1/flows/{id}`) to poll. ' +
+        "Once the run is completed, its `output` is a `TestSendRunOutput`: the chain's verdict and every provider tried.",
       security: BEARER,
       middleware: [requirePermission('whatsapp:test_send')] as const,
       request: { headers: IDEMPOTENCY_HEADER, body: jsonBody(ZTestSendRequest) },
-      responses: { 200: jsonResponse(ZTestSendResponse, 'Sent (or refused by the providers): the attempts'), 202: jsonResponse(ZTestSendResponse, 'Waiting for approval, or still running'), ...COMMON_ERROR_RESPONSES },
+      responses: {
+        202: {
+          ...jsonResponse(ZTestSendResponse, 'Waiting for approval, or accepted: the send runs as a durable flow'),
+          headers: z.object({ Location: z.string().optional().openapi({ description: 'When accepted: the flow run to poll, /api/v1/flows/{id}' }) }),
+        },
+        ...COMMON_ERROR_RESPONSES,
+      },
     }),
     async (c) => {
-      const result = await testSend({
-        pool: deps.appPool,
+      const outcome = await testSend({
+        tx: c.var.tx,
         tenantId: c.var.auth.tenantId,
         actor: c.var.auth.sub,
         input: c.req.valid('json'),
@@ -104,23 +110,29 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
         idempotencyKey: c.req.header('idempotency-key'),
         deps: { router: deps.router, masterKey: deps.masterKey, logger: c.var.logger },
       });
-      const { outcome } = result;
       if (outcome.result !== 'accepted' && outcome.result !== 'requires_approval') {
+        // The refusal is answered as a problem, and its decision row still commits.
+        c.set('keepOnRefusal', true);
         return problemResponse(c, refusalError(outcome, { decision_id: outcome.decisionId })) as never;
       }
-      const finished = result.runStatus === 'completed' || result.runStatus === 'failed';
-      const body = {
-        decision_id: outcome.decisionId,
-        correlation_id: outcome.correlationId,
-        result: outcome.result,
-        approval_request_id: outcome.approvalRequestId,
-        flow_run_id: outcome.flowRunId,
-        run_status: outcome.result === 'accepted' ? (result.runStatus ?? 'running') : null,
-        send: finished && result.output ? (result.output as never) : null,
-      };
-      return c.json(body, finished ? 200 : 202);
+      const accepted = outcome.result === 'accepted' && outcome.flowRunId;
+      if (accepted) c.header('Location', `/api/v1/flows/${outcome.flowRunId}`);
+      return c.json(
+        {
+          decision_id: outcome.decisionId,
+          correlation_id: outcome.correlationId,
+          result: outcome.result,
+          approval_request_id: outcome.approvalRequestId,
+          flow_run_id: outcome.flowRunId,
+          run_status: accepted ? ('pending' as const) : null,
+        },
+        202,
+      );
     },
   );
+
+  // Not a response of any route (it is a run's output), so registered by hand for the docs.
+  router.openAPIRegistry.register('TestSendRunOutput', ZTestSendRunOutput);
 
   return router;
 }

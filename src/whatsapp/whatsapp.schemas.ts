@@ -36,6 +36,20 @@ const ZAttempt = z.object({
   retryAfterMs: z.number().optional(),
 });
 
+/** A test send's run output (GET /flows/{id} once completed): the chain's verdict and every attempt. */
+export const ZTestSendRunOutput = z
+  .object({
+    result: z.object({
+      kind: z.enum(['accepted', 'transient', 'permanent']),
+      provider: z.enum(PROVIDER_NAMES).optional(),
+      externalId: z.string().optional(),
+      reason: z.string().optional(),
+      code: z.string().optional(),
+    }),
+    attempts: z.array(ZAttempt),
+  })
+  .openapi('TestSendRunOutput');
+
 export const ZProviderStatusList = z
   .object({
     data: z.array(
@@ -72,18 +86,9 @@ export const ZTestSendResponse = z
     result: z.enum(['accepted', 'requires_approval']),
     approval_request_id: z.uuid().nullable(),
     flow_run_id: z.uuid().nullable(),
-    run_status: z.string().nullable().openapi({ description: 'completed or failed once the send ran; running when it had not finished in time' }),
-    send: z
-      .object({
-        result: z.object({
-          kind: z.enum(['accepted', 'transient', 'permanent']),
-          provider: z.enum(PROVIDER_NAMES).optional(),
-          externalId: z.string().optional(),
-          reason: z.string().optional(),
-          code: z.string().optional(),
-        }),
-        attempts: z.array(ZAttempt),
-      })
-      .nullable(),
+    run_status: z
+      .enum(['pending'])
+      .nullable()
+      .openapi({ description: 'pending when accepted (poll the Location for the attempts); null while waiting for approval' }),
   })
   .openapi('TestSendResponse');

@@ -326,7 +326,7 @@ describe('tenant policy and canary', () => {
   });
 
   it('a tenant in the canary group gets the new policy version, recorded on the decision', async () => {
-    await withTenant({ pool: t.ownerPool, tenantId: b.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('policy', 'v2')` as never));
+    await withTenant({ pool: t.ownerPool, tenantId: b.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('policy', 'v2')`));
     const tokenB = await b.token('admin');
     const contact = await t.request('POST', '/api/v1/contacts', { token: tokenB, body: { phone: '0556660002' } });
     const deal = (await t.request('POST', '/api/v1/deals', { token: tokenB, body: { contact_id: contact.json.id, title: 'B deal' } })).json.id;
@@ -342,7 +342,7 @@ describe('canary rollouts', () => {
     const c = await t.createTestTenant('gw-canary');
     const token = await c.token('admin');
     expect((await runStatus((await execute(token, 'plan', {})).json.flow_run_id, ['completed'], token)).output).toEqual({ version: '1' });
-    await withTenant({ pool: t.ownerPool, tenantId: c.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('flow:plan', '2')` as never));
+    await withTenant({ pool: t.ownerPool, tenantId: c.id }, (tx) => tx.execute(`INSERT INTO canary_memberships (subject, version) VALUES ('flow:plan', '2')`));
     const response = await execute(token, 'plan', {});
     expect(response.json.canary_version).toBe('flow:2');
     const run = await runStatus(response.json.flow_run_id, ['completed'], token);
@@ -359,6 +359,24 @@ describe('canary rollouts', () => {
       expect((await execute(token, 'plan', {})).json).toMatchObject({ policy_version: 'v1', canary_version: null });
     } finally {
       await t.superuser.query(`DELETE FROM canary_rollouts`);
+    }
+  });
+});
+
+describe('a plugin whose deal does not exist', () => {
+  it('fails at once, without retries: a missing deal is not a transient error', async () => {
+    const missing = '00000000-0000-7000-8000-00000000dead';
+    for (const [action, payload] of [
+      ['tag', { deal_id: missing, tags: ['x'] }],
+      ['internal_status_update', { deal_id: missing, status: 'checked' }],
+      ['summarize', { deal_id: missing }],
+    ] as const) {
+      const response = await execute(admin, action, payload);
+      expect(response.status, response.text).toBe(202);
+      const failed = await runStatus(response.json.flow_run_id, ['failed']);
+      expect(failed.error, action).toMatchObject({ attempts: 1, message: `deal ${missing} does not exist` });
+      const [letter] = (await t.superuser.query('SELECT attempts FROM dead_letters WHERE run_id = $1', [failed.id])).rows;
+      expect(letter, action).toMatchObject({ attempts: 1 });
     }
   });
 });

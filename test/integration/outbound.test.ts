@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -121,6 +122,37 @@ describe('send_whatsapp through the gateway', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toMatchObject({ step: 'record', attempts: 1, message: expect.stringContaining('opted out') });
     expect(await outboundOf(contactId)).toHaveLength(0);
+  });
+
+  it('an error in record that is not a refusal (a cancelled query, as a lock timeout or a lost connection) is retried, and the message goes out', async () => {
+    const { contactId, dealId } = await contactWithDeal();
+    // Hold the table so record's INSERT waits, then cancel that INSERT as a lock timeout would.
+    const holder = await t.superuser.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE outbound_messages IN EXCLUSIVE MODE');
+      const runId = await approvedSend({ contact_id: contactId, deal_id: dealId, text: 'hello once' });
+      let cancelled = false;
+      for (let i = 0; i < 400 && !cancelled; i++) {
+        const waiting = await t.superuser.query(
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'insert into "outbound_messages"%'`,
+        );
+        for (const { pid } of waiting.rows) cancelled = (await t.superuser.query('SELECT pg_cancel_backend($1) AS ok', [pid])).rows[0].ok || cancelled;
+        if (!cancelled) await sleep(25);
+      }
+      expect(cancelled).toBe(true);
+      await holder.query('COMMIT');
+      const run = await runStatus(runId, ['completed', 'failed']);
+      expect(run.status, JSON.stringify(run.error)).toBe('completed');
+      const rows = await outboundOf(contactId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'sent', flow_run_id: runId });
+      const failures = (await t.superuser.query(`SELECT note FROM flow_checkpoints WHERE run_id = $1 AND step = 'record' AND status = 'step_failed'`, [runId])).rows;
+      expect(failures).toHaveLength(1);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+    }
   });
 
   it('a stage that does not match the deal is refused', async () => {

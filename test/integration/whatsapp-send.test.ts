@@ -346,7 +346,7 @@ describe('credentials and health', () => {
 });
 
 describe('POST /os/test-send', () => {
-  it('needs an approval (class B); with the token it sends through the chain and returns the attempts', async () => {
+  it('needs an approval (class B); with the token it answers 202 with the run to poll, whose output lists the attempts', async () => {
     resetFakes();
     const first = await t.request('POST', '/api/v1/os/test-send', { token: managerA, body: { to: '0551239876', text: 'test ✅' } });
     // The tenant's standing approval is for send_whatsapp only: a test send needs its own approval.
@@ -359,10 +359,14 @@ describe('POST /os/test-send', () => {
       token: managerA,
       body: { to: '0551239876', text: 'test ✅', approval_token: approved.json.approval_token },
     });
-    expect(sent.status, sent.text).toBe(200);
-    expect(sent.json.run_status).toBe('completed');
-    expect(sent.json.send.result).toMatchObject({ kind: 'accepted', provider: 'ultramsg' });
-    expect(sent.json.send.attempts.map((attempt: { provider: string; outcome: string }) => `${attempt.provider}:${attempt.outcome}`)).toEqual([
+    // Answered at once: the send runs as a durable flow, polled at the Location.
+    expect(sent.status, sent.text).toBe(202);
+    expect(sent.json).toMatchObject({ result: 'accepted', run_status: 'pending', flow_run_id: expect.any(String) });
+    expect(sent.headers.get('location')).toBe(`/api/v1/flows/${sent.json.flow_run_id}`);
+    const run = await t.waitForRun(sent.json.flow_run_id, ['completed', 'failed'], managerA);
+    expect(run.status).toBe('completed');
+    expect(run.output.result).toMatchObject({ kind: 'accepted', provider: 'ultramsg' });
+    expect(run.output.attempts.map((attempt: { provider: string; outcome: string }) => `${attempt.provider}:${attempt.outcome}`)).toEqual([
       'green-api:transient',
       'ultramsg:accepted',
     ]);

@@ -19,8 +19,10 @@ export interface RecordedRequest {
  * - `'timeout'`: never answer (the client's deadline must fire).
  * - `'malformed'`: HTTP 200, JSON content type, a truncated JSON body.
  * - `'reset'`: destroy the socket without an answer.
+ * - `{ held }`: hang until the test settles `held`, then answer with what it resolved to (a
+ *   provider that hangs for as long as the test needs, e.g. during an outage).
  */
-export type FakeReply = { status: number; body?: unknown; headers?: Record<string, string> } | 'timeout' | 'malformed' | 'reset';
+export type FakeReply = { status: number; body?: unknown; headers?: Record<string, string> } | { held: Promise<FakeReply> } | 'timeout' | 'malformed' | 'reset';
 
 export interface FakeServer {
   /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
@@ -81,6 +83,12 @@ export async function startFakeServer(protocol: (request: RecordedRequest) => Fa
 
 function answer(res: http.ServerResponse, reply: FakeReply): void {
   if (reply === 'timeout') return;
+  if (typeof reply === 'object' && 'held' in reply) {
+    void reply.held.then((later) => {
+      if (!res.destroyed) answer(res, later);
+    });
+    return;
+  }
   if (reply === 'reset') {
     res.socket?.destroy();
     return;
