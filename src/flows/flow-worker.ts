@@ -2,6 +2,7 @@ import { Logger as GraphileLogger, run as runGraphileWorker, type Runner } from 
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { safeErrorMessage } from '../db/query-error.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { advanceRun, type FlowEngineDeps } from './advance-run.ts';
 import { enqueueAdvance, unsafeListIncompleteRuns, unsafeListStrandedRuns } from './flows.store.ts';
@@ -91,7 +92,7 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
   const onEnded = (ended: Runner, error: unknown) => {
     if (stopping || runner !== ended) return;
     runner = undefined;
-    down = `graphile-worker died: ${error instanceof Error ? error.message : 'ended'}`;
+    down = `graphile-worker stopped unexpectedly${error === undefined ? '' : `: ${safeErrorMessage(error)}`}`;
     options.logger.error({ err: error }, 'flow worker died; restarting it');
     scheduleRestart();
   };
@@ -102,11 +103,12 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (stopping) return;
+      const attempts = failures;
       launch().then(
-        (recovered) => options.logger.info({ recovered, attempt: failures }, 'flow worker restarted'),
+        (recovered) => options.logger.info({ recovered, attempts }, 'flow worker restarted'),
         (error: unknown) => {
-          down = `restart failed: ${error instanceof Error ? error.message : String(error)}`;
-          options.logger.warn({ err: error, retry_in_ms: Math.min(backoff.max, backoff.initial * 2 ** Math.min(failures, 20)) }, 'flow worker restart failed; retrying');
+          down = `restart failed: ${safeErrorMessage(error)}`;
+          options.logger.warn({ err: error, attempts }, 'flow worker restart failed; retrying');
           scheduleRestart();
         },
       );

@@ -85,7 +85,7 @@ const flows: Record<string, FlowDefinition> = {
 };
 const registry = new FlowRegistry();
 for (const flow of Object.values(flows)) registry.register(flow);
-const logger = createLogger({ level: 'silent' });
+const logger = createLogger({ level: process.env.HLOG ? 'debug' : 'silent' });
 
 let t: TestApp;
 let tenant: TestTenant;
@@ -269,7 +269,7 @@ describe('periodic recovery sweep (item 15)', () => {
 });
 
 describe('worker supervision (chaos finding A)', () => {
-  it('reports the worker down while its database is unreachable, restarts it, and finishes the runs queued meanwhile', async () => {
+  it('restarts graphile-worker after it died with the database, reports it down meanwhile, and finishes every run', async () => {
     const proxy: TcpProxy = await startTcpProxy({ port: inject('postgres').port });
     cleanups.push(() => proxy.close());
     const workerPool = createPool({ connectionString: proxy.via(t.database.ownerUrl), max: 5, applicationName: 'dealix-test-worker' });
@@ -278,14 +278,19 @@ describe('worker supervision (chaos finding A)', () => {
     const worker = await startWorker({ ownerPool: workerPool, appPool: flowPool, restartBackoffMs: { initial: 50, max: 200 } });
     expect(worker.health()).toEqual({ ok: true, detail: 'running' });
 
+    // A step is in flight when the database goes away: its checkpoint cannot be written, nor
+    // can graphile-worker record the job's failure, and graphile-worker's runner ends.
+    const inFlight = await start('gated');
+    await entered.promise;
     await proxy.down();
+    gate.resolve();
     await untilTrue('the worker reports itself down', () => !worker.health().ok);
     const queued = await start('three');
-    // Still down (restarts keep failing) and the run waits: nothing can take its job.
     expect(worker.health().ok).toBe(false);
     expect((await findRunNow(queued))?.status).toBe('pending');
 
     await proxy.up();
+    expect((await until(inFlight, ['completed'])).output).toEqual({ done: true });
     expect((await until(queued, ['completed'])).output).toEqual({ a: true, b: true, c: true });
     await untilTrue('the worker reports itself up', () => worker.health().ok);
   });
