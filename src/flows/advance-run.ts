@@ -108,7 +108,10 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
       // key) until it commits, so this waits for a signal in flight and takeSignal sees it;
       // otherwise re-arming the timer below could overwrite the signal's wake-up job with
       // run_at = waitUntil, and the signal would sit unread until the wait timed out.
-      await findRun(t, runId, { forUpdate: true });
+      const locked = await findRun(t, runId, { forUpdate: true });
+      // Likewise a cancel (or another move) committed since `run` was read: re-read and act on
+      // it, or re-arming the timer would push the cancel's wake-up job out to waitUntil.
+      if (!locked || locked.status !== 'waiting' || locked.cancelRequested) return true;
       if (run.waitSignal) {
         const signal = await takeSignal(t, runId, run.waitSignal);
         if (signal) {

@@ -14,7 +14,7 @@ import { findUserWithRole, unsafeFindTenantBySlug, unsafePurgeExpiredIdempotency
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { parseMasterKey } from '../crypto/envelope.ts';
 import { FlowRegistry } from '../flows/flow-definition.ts';
-import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker } from '../flows/flow-worker.ts';
+import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker, type FlowWorker } from '../flows/flow-worker.ts';
 import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
@@ -64,21 +64,28 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const metrics = createMetrics({ defaultMetrics: true });
     const latest = await latestShippedMigration();
     const appDb = createDb(appPool);
+    let worker: FlowWorker | undefined;
     const readiness = async (): Promise<ReadinessReport> => {
+      // A process that runs flows is not ready while its worker is down (restarting after a
+      // fatal error): runs would be accepted and left pending.
+      const health = worker?.health();
+      const flowWorker: ReadinessReport['checks'] = health ? { flow_worker: health } : {};
+      const workerOk = health?.ok ?? true;
       try {
         const result = await appDb.execute<{ newest: string | null }>(sql`SELECT max(created_at)::text AS newest FROM drizzle.__drizzle_migrations`);
         const newest = Number(result.rows[0]?.newest ?? 0);
         const migrationsOk = newest >= latest.when;
         return {
-          ready: migrationsOk,
+          ready: migrationsOk && workerOk,
           checks: {
             database: { ok: true },
             migrations: { ok: migrationsOk, detail: migrationsOk ? `at ${latest.tag}` : `pending: database is behind ${latest.tag}` },
+            ...flowWorker,
           },
         };
       } catch (error) {
         logger.warn({ err: error }, 'readiness check failed');
-        return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
+        return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' }, ...flowWorker } };
       }
     };
     const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
@@ -115,15 +122,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         applicationName: 'dealix-flows',
       });
       stack.push(() => flowPool.end());
-      const worker = await startFlowWorker({
+      const started = await startFlowWorker({
         appPool: flowPool,
         ownerPool: workerPool,
         registry: router.registry,
         logger,
         concurrency: config.workerConcurrency,
+        recoveryIntervalMs: config.flowRecoveryIntervalMs,
         faults: killAt(config.faultPoint),
       });
-      stack.push(() => worker.stop());
+      worker = started;
+      stack.push(() => started.stop());
     }
 
     const sweep = setInterval(() => {

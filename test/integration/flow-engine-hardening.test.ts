@@ -214,6 +214,34 @@ describe('checkpoint numbering (item 13)', () => {
 
 const findRunNow = (runId: string) => tx((x) => findRun(x, runId));
 
+describe('a cancel racing a waiting run (found by the unwind crash test)', () => {
+  it('a cancel that commits while the engine re-arms a wait is acted on, not pushed out to the timeout', async () => {
+    const runId = await start('waiter', { timeoutMs: 60_000 });
+    await advanceRun(deps, { tenantId: tenant.id, runId });
+    expect((await findRunNow(runId))?.status).toBe('waiting');
+
+    // The cancel holds the run row; the engine reads the run (no cancel yet), then waits for the row.
+    const hold = deferred();
+    const cancelled = deferred();
+    const cancel = tx(async (x) => {
+      await cancelFlow({ tx: x, runId });
+      cancelled.resolve();
+      await hold.promise;
+    });
+    await cancelled.promise;
+    const advancing = advanceRun(deps, { tenantId: tenant.id, runId });
+    await untilTrue('the engine waits for the run row', async () => (await lockWaiters()) >= 1);
+    hold.resolve();
+    await cancel;
+    await advancing;
+
+    // Before: the engine re-armed the timer over the cancel's job and left the run waiting for 60 s.
+    expect((await findRunNow(runId))?.status).toBe('cancelled');
+  });
+});
+
+
+
 describe('compensation side-effect keys (item 14)', () => {
   it("a compensation's effect has its own key: it is made, not answered with the forward result", async () => {
     const runId = await start('reserver');
