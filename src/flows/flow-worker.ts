@@ -1,6 +1,5 @@
 import { Logger as GraphileLogger, run as runGraphileWorker, type Runner } from 'graphile-worker';
 import type pg from 'pg';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { safeErrorMessage } from '../db/query-error.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
