@@ -22,7 +22,7 @@ import { registerOsFlows } from '../os/os-flows.ts';
 import { createWhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';
-import type { ReadinessReport } from './health.routes.ts';
+import { withFlowWorker, type ReadinessReport } from './health.routes.ts';
 import { createMetrics } from './metrics.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -65,29 +65,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const latest = await latestShippedMigration();
     const appDb = createDb(appPool);
     let worker: FlowWorker | undefined;
-    const readiness = async (): Promise<ReadinessReport> => {
-      // A process that runs flows is not ready while its worker is down (restarting after a
-      // fatal error): runs would be accepted and left pending.
-      const health = worker?.health();
-      const flowWorker: ReadinessReport['checks'] = health ? { flow_worker: health } : {};
-      const workerOk = health?.ok ?? true;
+    const databaseReadiness = async (): Promise<ReadinessReport> => {
       try {
         const result = await appDb.execute<{ newest: string | null }>(sql`SELECT max(created_at)::text AS newest FROM drizzle.__drizzle_migrations`);
         const newest = Number(result.rows[0]?.newest ?? 0);
         const migrationsOk = newest >= latest.when;
         return {
-          ready: migrationsOk && workerOk,
+          ready: migrationsOk,
           checks: {
             database: { ok: true },
             migrations: { ok: migrationsOk, detail: migrationsOk ? `at ${latest.tag}` : `pending: database is behind ${latest.tag}` },
-            ...flowWorker,
           },
         };
       } catch (error) {
         logger.warn({ err: error }, 'readiness check failed');
-        return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' }, ...flowWorker } };
+        return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
       }
     };
+    const readiness = withFlowWorker(databaseReadiness, () => worker?.health());
     const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
     const whatsapp = createWhatsAppService({ config: config.whatsapp, masterKey });
     stack.push(async () => whatsapp.shutdown());

@@ -7,7 +7,9 @@ import { cancelFlow, startFlow } from '../../src/flows/flow-commands.ts';
 import { defineFlow, FlowRegistry, PermanentStepError, type FlowDefinition } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { enqueueAdvance, findRun, listCheckpoints } from '../../src/flows/flows.store.ts';
+import { healthRoutes, withFlowWorker } from '../../src/server/health.routes.ts';
 import { createLogger } from '../../src/server/logger.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
@@ -305,6 +307,13 @@ describe('worker supervision (chaos finding A)', () => {
     cleanups.push(() => workerPool.end(), () => flowPool.end());
     const worker = await startWorker({ ownerPool: workerPool, appPool: flowPool, restartBackoffMs: { initial: 50, max: 200 } });
     expect(worker.health()).toEqual({ ok: true, detail: 'running' });
+    // /readyz as start-server builds it: the database check (up: the test's own pools) plus the worker.
+    const health = healthRoutes({ readiness: withFlowWorker(async () => ({ ready: true, checks: { database: { ok: true } } }), () => worker.health()), metrics: createMetrics({ defaultMetrics: false }) });
+    const readyz = async () => {
+      const response = await health.request('/readyz');
+      return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, { ok: boolean }> } };
+    };
+    expect((await readyz()).status).toBe(200);
 
     // A step is in flight when the database goes away: its checkpoint cannot be written, nor
     // can graphile-worker record the job's failure, and graphile-worker's runner ends.
@@ -315,11 +324,15 @@ describe('worker supervision (chaos finding A)', () => {
     await untilTrue('the worker reports itself down', () => !worker.health().ok);
     const queued = await start('three');
     expect(worker.health().ok).toBe(false);
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toMatchObject({ status: 'not_ready', checks: { database: { ok: true }, flow_worker: { ok: false } } });
     expect((await findRunNow(queued))?.status).toBe('pending');
 
     await proxy.up();
     expect((await until(inFlight, ['completed'])).output).toEqual({ done: true });
     expect((await until(queued, ['completed'])).output).toEqual({ a: true, b: true, c: true });
     await untilTrue('the worker reports itself up', () => worker.health().ok);
+    expect(await readyz()).toMatchObject({ status: 200, body: { status: 'ready', checks: { flow_worker: { ok: true } } } });
   });
 });
