@@ -36,8 +36,8 @@ export interface FlowWorker {
   recovered: number;
   /** Whether graphile-worker is running now; false between a fatal error and its restart. */
   health(): FlowWorkerHealth;
-  /** One recovery sweep now; returns how many runs it re-queued. */
-  sweep(): Promise<number>;
+  /** One recovery sweep now, across tenants; returns how many runs it re-queued. */
+  unsafeSweep(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -143,7 +143,7 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
   return {
     recovered,
     health: () => (down ? { ok: false, detail: down } : { ok: true, detail: 'running' }),
-    sweep,
+    unsafeSweep: sweep,
     async stop() {
       stopping = true;
       if (sweepTimer) clearInterval(sweepTimer);

@@ -293,7 +293,7 @@ describe('periodic recovery sweep (item 15)', () => {
     const waiting = await start('waiter', { timeoutMs: 60_000 });
     await until(waiting, ['waiting']);
     const before = await jobsFor(waiting);
-    expect(await worker.sweep()).toBe(0);
+    expect(await worker.unsafeSweep()).toBe(0);
     expect(await jobsFor(waiting)).toEqual(before);
   });
 });
