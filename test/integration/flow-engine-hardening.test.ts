@@ -87,7 +87,7 @@ const flows: Record<string, FlowDefinition> = {
 };
 const registry = new FlowRegistry();
 for (const flow of Object.values(flows)) registry.register(flow);
-const logger = createLogger({ level: process.env.HLOG ? 'debug' : 'silent' });
+const logger = createLogger({ level: 'silent' });
 
 let t: TestApp;
 let tenant: TestTenant;
