@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseMasterKey } from '../crypto/envelope.ts';
+import { FAULT_POINTS, type FaultPoint } from '../flows/fault-points.ts';
 import { REAL_PROVIDER_NAMES, type RealProviderName } from '../whatsapp/provider.ts';
 import type { ProviderSettings } from '../whatsapp/provider-settings.ts';
 
@@ -58,7 +59,8 @@ export const ZEnv = z
     }),
     DEALIX_WORKER_CONCURRENCY: intInRange(4, 0, 64),
     DEALIX_APPROVAL_TOKEN_TTL_HOURS: intInRange(24, 1, 24 * 30),
-    DEALIX_FAULT_POINT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['before_side_effect', 'after_side_effect', 'while_waiting']).optional()),
+    DEALIX_FLOW_RECOVERY_INTERVAL_MS: intInRange(60_000, 0, 24 * 60 * 60 * 1000),
+    DEALIX_FAULT_POINT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(Object.keys(FAULT_POINTS) as [FaultPoint, ...FaultPoint[]]).optional()),
     GREEN_API_INSTANCE_ID: optionalString,
     GREEN_API_TOKEN: optionalString,
     GREEN_API_URL: optionalUrl,
@@ -164,9 +166,11 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Flow worker slots in this process; 0 runs no worker (API only). */
   workerConcurrency: number;
+  /** How often the worker looks for incomplete runs whose job is gone or dead; 0: only at start. */
+  flowRecoveryIntervalMs: number;
   approvalTokenTtlHours: number;
   /** Crash tests only: kill the process at this named point of the flow engine. */
-  faultPoint: 'before_side_effect' | 'after_side_effect' | 'while_waiting' | undefined;
+  faultPoint: FaultPoint | undefined;
   whatsapp: WhatsAppConfig;
 }
 
@@ -227,6 +231,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     masterKey: env.DEALIX_MASTER_KEY ? parseMasterKey(env.DEALIX_MASTER_KEY) : undefined,
     workerConcurrency: env.DEALIX_WORKER_CONCURRENCY,
+    flowRecoveryIntervalMs: env.DEALIX_FLOW_RECOVERY_INTERVAL_MS,
     approvalTokenTtlHours: env.DEALIX_APPROVAL_TOKEN_TTL_HOURS,
     faultPoint: env.DEALIX_FAULT_POINT,
     whatsapp: { order: env.WHATSAPP_PROVIDERS, providers: whatsappProvidersFrom(env), timeoutMs: env.WHATSAPP_TIMEOUT_MS },

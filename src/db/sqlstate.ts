@@ -22,8 +22,40 @@ function isPgError(error: unknown): error is PgErrorLike {
   );
 }
 
+/**
+ * The connection to PostgreSQL failed, rather than a statement: refused or reset while the
+ * server restarts, or a pooled connection the server closed. node-postgres gives these as
+ * socket errors (errno codes, not SQLSTATEs) or as plain errors with only a message.
+ */
+const CONNECTION_ERRNOS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'timeout exceeded when trying to connect',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
+
+function isConnectionError(error: unknown): boolean {
+  // The cause chain (drizzle wraps the driver's error) and AggregateError's members (one per address tried).
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length && seen < 16; seen++) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const { code, message, cause, errors } = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && CONNECTION_ERRNOS.has(code)) return true;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.some((known) => message.startsWith(known))) return true;
+    if (cause !== undefined) pending.push(cause);
+    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
+  }
+  return false;
+}
+
 /** Returns the AppError a database error stands for, or undefined when it is not one we know. */
 export function translatePgError(error: unknown): AppError | undefined {
+  if (!isPgError(error) && !isPgError((error as { cause?: unknown })?.cause) && isConnectionError(error)) {
+    return new AppError('service_unavailable', 'The database is unreachable; retry later', { cause: error });
+  }
   const pgError = isPgError(error) ? error : isPgError((error as { cause?: unknown })?.cause) ? (error as { cause: PgErrorLike }).cause : undefined;
   if (!pgError) return undefined;
   // Constraint names stay in the log (the cause): they describe the schema, not the caller's input.

@@ -13,12 +13,17 @@ import {
   enqueueAdvance,
   findRun,
   insertDeadLetter,
+  listCheckpoints,
   recordSideEffect,
   takeSignal,
   TERMINAL_STATUSES,
   updateRun,
+  type FlowCheckpointRow,
   type FlowRunRow,
 } from './flows.store.ts';
+
+/** Checkpoints that settle a step's compensation: written once per step per unwind. */
+const COMPENSATION_STATUSES: ReadonlySet<string> = new Set(['compensated', 'compensation_failed', 'not_compensable']);
 
 export interface FlowEngineDeps {
   appPool: pg.Pool;
@@ -103,7 +108,10 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
       // key) until it commits, so this waits for a signal in flight and takeSignal sees it;
       // otherwise re-arming the timer below could overwrite the signal's wake-up job with
       // run_at = waitUntil, and the signal would sit unread until the wait timed out.
-      await findRun(t, runId, { forUpdate: true });
+      const locked = await findRun(t, runId, { forUpdate: true });
+      // Likewise a cancel (or another move) committed since `run` was read: re-read and act on
+      // it, or re-arming the timer would push the cancel's wake-up job out to waitUntil.
+      if (!locked || locked.status !== 'waiting' || locked.cancelRequested) return true;
       if (run.waitSignal) {
         const signal = await takeSignal(t, runId, run.waitSignal);
         if (signal) {
@@ -245,7 +253,12 @@ async function inStepSpan<T>(run: FlowRunRow, stepName: string, attempt: number,
   });
 }
 
-function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition, attempt: number, logger: Logger): StepContext {
+/**
+ * A step's context. A compensation gets its own side-effect keys (`compensate:<forward key>`):
+ * with the forward key, a compensation naming its effect like the forward step (`charge` to
+ * charge, `charge` to refund) would be handed the forward result back and never call out.
+ */
+function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition, attempt: number, logger: Logger, role: 'forward' | 'compensate' = 'forward'): StepContext {
   const tenantId = run.tenantId;
   const faults = deps.faults ?? noFaults;
   const state = run.state as Record<string, unknown>;
@@ -264,7 +277,8 @@ function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition
     waitTimedOut: state._waitTimedOut === true,
     db: (work) => withTenant({ pool: deps.appPool, tenantId }, work),
     async sideEffect(name, call) {
-      const idempotencyKey = `${run.id}:${step.name}:${name}`;
+      const forwardKey = `${run.id}:${step.name}:${name}`;
+      const idempotencyKey = role === 'compensate' ? `compensate:${forwardKey}` : forwardKey;
       const known = await withTenant({ pool: deps.appPool, tenantId }, (t) => recordSideEffect(t, { idempotencyKey, runId: run.id, step: step.name }));
       if (known.status === 'done') return known.result as Awaited<ReturnType<typeof call>>;
       faults('before_side_effect');
@@ -290,12 +304,26 @@ async function unwind(
   logger: Logger,
 ): Promise<void> {
   const tx = <T>(work: (t: TenantTx) => Promise<T>) => withTenant({ pool: deps.appPool, tenantId: run.tenantId }, work);
+  const faults = deps.faults ?? noFaults;
   const state = run.state as Record<string, unknown>;
   const escalations: string[] = [];
+  // An unwind interrupted by a crash is run again from the start: a step whose compensation
+  // checkpoint committed is not compensated twice (a refund is not paid twice), and what it
+  // found then still goes into the escalation.
+  const settled = new Map<string, FlowCheckpointRow>();
+  for (const checkpoint of await tx((t) => listCheckpoints(t, run.id))) {
+    if (checkpoint.step && COMPENSATION_STATUSES.has(checkpoint.status)) settled.set(checkpoint.step, checkpoint);
+  }
   for (const step of flow.steps.slice(0, run.nextStep).reverse()) {
+    const earlier = settled.get(step.name);
+    if (earlier) {
+      if (earlier.status === 'compensation_failed') escalations.push(`${step.name}: compensation failed (${earlier.note ?? 'unknown error'})`);
+      if (earlier.status === 'not_compensable' && step.noCompensation?.escalate) escalations.push(`${step.name}: cannot be undone (${step.noCompensation.reason})`);
+      continue;
+    }
     if (step.compensate) {
       try {
-        await step.compensate(stepContext(deps, run, step, 1, logger));
+        await step.compensate(stepContext(deps, run, step, 1, logger, 'compensate'));
         await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensated', state }));
       } catch (compensationError) {
         const message = safeErrorMessage(compensationError);
@@ -303,6 +331,7 @@ async function unwind(
         logger.error({ err: compensationError, step: step.name }, 'compensation failed; escalating');
         await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensation_failed', note: message, state }));
       }
+      faults('after_compensation');
     } else if (step.noCompensation) {
       if (step.noCompensation.escalate) escalations.push(`${step.name}: cannot be undone (${step.noCompensation.reason})`);
       await tx((t) =>

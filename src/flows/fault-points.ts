@@ -10,6 +10,8 @@ export const FAULT_POINTS = {
   after_side_effect: 'after_side_effect',
   /** The run has committed its waiting state for a signal. */
   while_waiting: 'while_waiting',
+  /** An unwind has compensated one step (its checkpoint committed) and not yet the others. */
+  after_compensation: 'after_compensation',
 } as const;
 export type FaultPoint = keyof typeof FAULT_POINTS;
 

@@ -1,10 +1,10 @@
 import { Logger as GraphileLogger, run as runGraphileWorker, type Runner } from 'graphile-worker';
 import type pg from 'pg';
-import type { Logger } from 'pino';
 import { z } from 'zod';
+import { safeErrorMessage } from '../db/query-error.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { advanceRun, type FlowEngineDeps } from './advance-run.ts';
-import { enqueueAdvance, unsafeListIncompleteRuns } from './flows.store.ts';
+import { enqueueAdvance, unsafeListIncompleteRuns, unsafeListStrandedRuns } from './flows.store.ts';
 
 const ZAdvanceJob = z.object({ tenantId: z.uuid(), runId: z.uuid() });
 
@@ -20,19 +20,147 @@ export interface FlowWorkerOptions extends FlowEngineDeps {
   ownerPool: pg.Pool;
   concurrency: number;
   pollIntervalMs?: number;
+  /** How often to re-queue incomplete runs whose job is gone or dead; 0 or unset: only at start. */
+  recoveryIntervalMs?: number;
+  /** Restart delays after graphile-worker dies: doubling from the first, capped at the second. */
+  restartBackoffMs?: { initial: number; max: number };
+}
+
+export interface FlowWorkerHealth {
+  ok: boolean;
+  detail: string;
 }
 
 export interface FlowWorker {
+  /** Runs the start-up recovery re-queued (of the first start). */
   recovered: number;
+  /** Whether graphile-worker is running now; false between a fatal error and its restart. */
+  health(): FlowWorkerHealth;
+  /** One recovery sweep now, across tenants; returns how many runs it re-queued. */
+  unsafeSweep(): Promise<number>;
   stop(): Promise<void>;
 }
+
+const DEFAULT_BACKOFF = { initial: 500, max: 30_000 };
 
 /**
  * Starts graphile-worker with the `flow_advance` task, after re-queuing every run a dead
  * worker left pending or running (its job may stay locked by the dead worker for hours;
  * the re-queued job takes over now, and the per-run advisory lock keeps it single).
+ *
+ * Supervised: when graphile-worker dies of a fatal error (PostgreSQL restarted under it, say),
+ * it is started again, recovery included, after a doubling delay, for as long as it takes;
+ * `health()` says it is down meanwhile, for readiness. A failure of the first start is thrown.
+ *
+ * Every `recoveryIntervalMs` a sweep re-queues runs left without a live job (see
+ * {@link unsafeListStrandedRuns}): a job graphile-worker gave up on after its 25 attempts
+ * would otherwise leave its run stuck until the next restart.
  */
 export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowWorker> {
+  const backoff = options.restartBackoffMs ?? DEFAULT_BACKOFF;
+  let stopping = false;
+  let runner: Runner | undefined;
+  let down: string | undefined = 'starting';
+  let restartTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  const requeue = async (runs: Array<{ tenantId: string; runId: string }>) => {
+    for (const { tenantId, runId } of runs) {
+      await withTenant({ pool: options.appPool, tenantId }, (tx) => enqueueAdvance(tx, runId));
+    }
+  };
+
+  const launch = async (): Promise<number> => {
+    const recovered = await recoverAtStart(options, requeue);
+    const started = await runGraphile(options);
+    if (stopping) {
+      await started.stop();
+      return recovered;
+    }
+    runner = started;
+    down = undefined;
+    failures = 0;
+    // Settles only when the runner ends: on stop(), or of a fatal error if we did not stop it.
+    void started.promise.then(
+      () => onEnded(started, undefined),
+      (error: unknown) => onEnded(started, error),
+    );
+    return recovered;
+  };
+
+  const onEnded = (ended: Runner, error: unknown) => {
+    if (stopping || runner !== ended) return;
+    runner = undefined;
+    down = `graphile-worker stopped unexpectedly${error === undefined ? '' : `: ${safeErrorMessage(error)}`}`;
+    options.logger.error({ err: error }, 'flow worker died; restarting it');
+    scheduleRestart();
+  };
+
+  const scheduleRestart = () => {
+    const delay = Math.min(backoff.max, backoff.initial * 2 ** Math.min(failures, 20));
+    failures += 1;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      const attempts = failures;
+      launch().then(
+        (recovered) => options.logger.info({ recovered, attempts }, 'flow worker restarted'),
+        (error: unknown) => {
+          down = `restart failed: ${safeErrorMessage(error)}`;
+          options.logger.warn({ err: error, attempts }, 'flow worker restart failed; retrying');
+          scheduleRestart();
+        },
+      );
+    }, delay);
+  };
+
+  const sweep = async (): Promise<number> => {
+    const stranded = await unsafeListStrandedRuns(options.ownerPool);
+    await requeue(stranded);
+    if (stranded.length) options.logger.warn({ runs: stranded.length }, 're-queued flow runs whose job was gone or dead');
+    return stranded.length;
+  };
+  let sweeping = false;
+  const sweepTimer = options.recoveryIntervalMs
+    ? setInterval(() => {
+        // Only while the worker runs (a down database fails the sweep too), one at a time.
+        if (sweeping || down || stopping) return;
+        sweeping = true;
+        sweep()
+          .catch((error: unknown) => options.logger.warn({ err: error }, 'flow recovery sweep failed'))
+          .finally(() => (sweeping = false));
+      }, options.recoveryIntervalMs)
+    : undefined;
+  sweepTimer?.unref();
+
+  let recovered: number;
+  try {
+    recovered = await launch();
+  } catch (error) {
+    if (sweepTimer) clearInterval(sweepTimer);
+    throw error;
+  }
+  return {
+    recovered,
+    health: () => (down ? { ok: false, detail: down } : { ok: true, detail: 'running' }),
+    unsafeSweep: sweep,
+    async stop() {
+      stopping = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      if (restartTimer) clearTimeout(restartTimer);
+      const current = runner;
+      runner = undefined;
+      down = 'stopped';
+      await current?.stop();
+    },
+  };
+}
+
+/**
+ * Re-queues every run a dead worker left pending or running, and every run whose job a
+ * dead worker still holds locked; returns how many.
+ */
+async function recoverAtStart(options: FlowWorkerOptions, requeue: (runs: Array<{ tenantId: string; runId: string }>) => Promise<void>): Promise<number> {
   const incomplete = await unsafeListIncompleteRuns(options.ownerPool);
   // A run of any status (a waiting one, say, whose signal turned its timer job into the
   // wake-up job a dead worker then took) can have its only job locked by a dead worker.
@@ -48,15 +176,17 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
     if (job.success) byRun.set(job.data.runId, job.data);
   }
   const recoverable = [...byRun.values()];
-  for (const { tenantId, runId } of recoverable) {
-    await withTenant({ pool: options.appPool, tenantId }, (tx) => enqueueAdvance(tx, runId));
-  }
+  await requeue(recoverable);
   if (recoverable.length) options.logger.info({ runs: recoverable.length }, 're-queued incomplete flow runs');
+  return recoverable.length;
+}
+
+async function runGraphile(options: FlowWorkerOptions): Promise<Runner> {
   const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
     options.logger[method]({ component: 'graphile-worker', scope, meta }, message);
   });
-  const runner: Runner = await runGraphileWorker({
+  return runGraphileWorker({
     pgPool: options.ownerPool,
     concurrency: options.concurrency,
     noHandleSignals: true,
@@ -72,8 +202,4 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
       },
     },
   });
-  return {
-    recovered: recoverable.length,
-    stop: () => runner.stop(),
-  };
 }

@@ -22,11 +22,23 @@ export async function findRunByIdempotencyKey(tx: TenantTx, key: string): Promis
   return row;
 }
 
+/**
+ * Locks the run row before its next checkpoint number is read. Two transactions that both
+ * read max(seq) unlocked (the engine after a step, a cancel or resume request) pick the same
+ * number; the later one then fails with 23505 after the step's effects committed. FOR NO KEY
+ * UPDATE serializes every checkpoint writer of a run and, unlike FOR UPDATE, does not wait
+ * for a signal in flight (its foreign key holds KEY SHARE).
+ */
+async function lockRunForCheckpoint(tx: TenantTx, runId: string): Promise<void> {
+  await tx.execute(sql`SELECT 1 FROM flow_runs WHERE id = ${runId}::uuid FOR NO KEY UPDATE`);
+}
+
 /** Appends a checkpoint with the next sequence number of the run. */
 export async function addCheckpoint(
   tx: TenantTx,
   entry: { runId: string; step: string | null; status: string; note?: string | null; state: Record<string, unknown> },
 ): Promise<number> {
+  await lockRunForCheckpoint(tx, entry.runId);
   const [row] = await tx
     .insert(flowCheckpoints)
     .values({
@@ -56,6 +68,7 @@ export async function checkpointAndUpdate(
     entries.map((e, i) => sql`(${i + 1}::int, ${e.step}::text, ${e.status}::text, ${e.note ?? null}::text, ${JSON.stringify(e.state)}::jsonb)`),
     sql`, `,
   );
+  await lockRunForCheckpoint(tx, runId);
   await tx.execute(sql`
     INSERT INTO flow_checkpoints (run_id, seq, step, status, note, state)
     SELECT ${runId}::uuid, base.n + v.ord, v.step, v.status, v.note, v.state
@@ -160,5 +173,23 @@ export async function unsafeListIncompleteRuns(ownerPool: pg.Pool): Promise<Arra
     .select({ tenantId: flowRuns.tenantId, runId: flowRuns.id })
     .from(flowRuns)
     .where(sql`${flowRuns.status} IN ('pending', 'running')`);
+  return rows;
+}
+
+/**
+ * Incomplete runs (pending, running or waiting) without a live job: none under their key, or
+ * only one graphile-worker has given up on (its attempts spent). Such a run never moves
+ * again by itself. Across tenants, on the owner connection (policy `platform_recovery`).
+ * A run and its job are committed together, so one statement's snapshot never sees a
+ * healthy run without its job.
+ */
+export async function unsafeListStrandedRuns(ownerPool: pg.Pool): Promise<Array<{ tenantId: string; runId: string }>> {
+  const { rows } = await ownerPool.query<{ tenantId: string; runId: string }>(
+    `SELECT r.tenant_id AS "tenantId", r.id AS "runId" FROM flow_runs r
+      WHERE r.status IN ('pending', 'running', 'waiting')
+        AND NOT EXISTS (
+          SELECT 1 FROM graphile_worker._private_jobs j
+           WHERE j.key = flow_job_key(r.tenant_id, r.id) AND j.attempts < j.max_attempts)`,
+  );
   return rows;
 }

@@ -8,6 +8,19 @@ export interface ReadinessReport {
 }
 export type ReadinessCheck = () => Promise<ReadinessReport>;
 
+/**
+ * Readiness that also requires the flow worker to be running, when this process runs one:
+ * while it restarts after a fatal error, runs would be accepted and left pending.
+ */
+export function withFlowWorker(base: ReadinessCheck, worker: () => { ok: boolean; detail: string } | undefined): ReadinessCheck {
+  return async () => {
+    const report = await base();
+    const health = worker();
+    if (!health) return report;
+    return { ready: report.ready && health.ok, checks: { ...report.checks, flow_worker: health } };
+  };
+}
+
 /** Liveness, readiness (database reachable, migrations applied) and Prometheus metrics. */
 export function healthRoutes(options: { readiness: ReadinessCheck; metrics: Metrics }): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

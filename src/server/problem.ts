@@ -5,6 +5,8 @@ import { translatePgError } from '../db/sqlstate.ts';
 import { APP_ERRORS, AppError, type AppErrorCode, type FieldError } from './app-error.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** Retry-After of a 503: long enough for a PostgreSQL restart or failover to finish. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** RFC 9457 problem details, plus our stable `code` and the request's correlation id. */
 export interface ProblemBody {
@@ -76,6 +78,8 @@ export function problemResponse(c: Context, error: AppError): Response {
   const correlationId = (c.get('correlationId' as never) as string | undefined) ?? '';
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
   if (error.code === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="dealix"';
+  // Every 503 is transient (a database restarting, a pool drained): say when to come back.
+  if (error.code === 'service_unavailable') headers['retry-after'] = String(RETRY_AFTER_SECONDS);
   return new Response(JSON.stringify(problemBody(error, correlationId, c.req.path)), { status: error.status, headers });
 }
 

@@ -14,7 +14,7 @@ import { findUserWithRole, unsafeFindTenantBySlug, unsafePurgeExpiredIdempotency
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { parseMasterKey } from '../crypto/envelope.ts';
 import { FlowRegistry } from '../flows/flow-definition.ts';
-import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker } from '../flows/flow-worker.ts';
+import { FLOW_CONNECTIONS_PER_SLOT, startFlowWorker, type FlowWorker } from '../flows/flow-worker.ts';
 import { killAt } from '../flows/fault-points.ts';
 import { TaskRouter } from '../gateway/task-router.ts';
 import { registerBuiltinPlugins } from '../plugins/builtin-plugins.ts';
@@ -22,7 +22,7 @@ import { registerOsFlows } from '../os/os-flows.ts';
 import { createWhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';
-import type { ReadinessReport } from './health.routes.ts';
+import { withFlowWorker, type ReadinessReport } from './health.routes.ts';
 import { createMetrics } from './metrics.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -64,7 +64,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const metrics = createMetrics({ defaultMetrics: true });
     const latest = await latestShippedMigration();
     const appDb = createDb(appPool);
-    const readiness = async (): Promise<ReadinessReport> => {
+    let worker: FlowWorker | undefined;
+    const databaseReadiness = async (): Promise<ReadinessReport> => {
       try {
         const result = await appDb.execute<{ newest: string | null }>(sql`SELECT max(created_at)::text AS newest FROM drizzle.__drizzle_migrations`);
         const newest = Number(result.rows[0]?.newest ?? 0);
@@ -81,6 +82,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         return { ready: false, checks: { database: { ok: false, detail: 'unreachable' }, migrations: { ok: false, detail: 'unknown' } } };
       }
     };
+    const readiness = withFlowWorker(databaseReadiness, () => worker?.health());
     const masterKey = config.masterKey ?? parseMasterKey(database.localSecrets?.masterKey ?? '');
     const whatsapp = createWhatsAppService({ config: config.whatsapp, masterKey });
     stack.push(async () => whatsapp.shutdown());
@@ -115,15 +117,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         applicationName: 'dealix-flows',
       });
       stack.push(() => flowPool.end());
-      const worker = await startFlowWorker({
+      const started = await startFlowWorker({
         appPool: flowPool,
         ownerPool: workerPool,
         registry: router.registry,
         logger,
         concurrency: config.workerConcurrency,
+        recoveryIntervalMs: config.flowRecoveryIntervalMs,
         faults: killAt(config.faultPoint),
       });
-      stack.push(() => worker.stop());
+      worker = started;
+      stack.push(() => started.stop());
     }
 
     const sweep = setInterval(() => {

@@ -49,3 +49,38 @@ export const crashProbeFlow = defineFlow<CrashProbeInput>({
     },
   ],
 });
+
+/**
+ * The flow the unwind crash test cancels: two steps whose compensations call the fake
+ * provider under the same effect names as their forward steps, and a wait to cancel it in.
+ */
+export const compensationProbeFlow = defineFlow<CrashProbeInput>({
+  name: 'compensation_probe',
+  version: '1',
+  steps: [
+    {
+      name: 'reserve',
+      run: async (ctx) => ({ state: { hold: await ctx.sideEffect('hold', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'hold' })) } }),
+      compensate: async (ctx) => {
+        await ctx.sideEffect('hold', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'release' }));
+      },
+    },
+    {
+      name: 'book',
+      run: async (ctx) => ({ state: { seat: await ctx.sideEffect('seat', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'book' })) } }),
+      compensate: async (ctx) => {
+        await ctx.sideEffect('seat', (key) => post(ctx.input.fakeUrl, key, { runId: ctx.runId, what: 'unbook' }));
+      },
+    },
+    {
+      name: 'ask',
+      run: async () => ({ waitFor: { signal: 'go', timeoutMs: 60_000 } }),
+      noCompensation: { reason: 'a question asks for nothing', escalate: false },
+    },
+    {
+      name: 'finish',
+      run: async () => ({ output: { finished: true } }),
+      noCompensation: { reason: 'pure', escalate: false },
+    },
+  ],
+});

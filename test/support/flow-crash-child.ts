@@ -14,7 +14,7 @@ import { FAULT_POINTS, killAt, type FaultPoint } from '../../src/flows/fault-poi
 import { FlowRegistry } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker } from '../../src/flows/flow-worker.ts';
 import { createLogger } from '../../src/server/logger.ts';
-import { crashProbeFlow } from './crash-probe-flow.ts';
+import { compensationProbeFlow, crashProbeFlow } from './crash-probe-flow.ts';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -32,6 +32,7 @@ const appPool = createPool({ connectionString: required('APP_DB_URL'), max: 6, a
 const ownerPool = createPool({ connectionString: required('OWNER_DB_URL'), max: 4, applicationName: 'dealix-crash-child-owner' });
 const registry = new FlowRegistry();
 registry.register(crashProbeFlow);
+registry.register(compensationProbeFlow);
 
 const worker = await startFlowWorker({
   appPool,

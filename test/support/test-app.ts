@@ -66,10 +66,12 @@ export async function createTestApp(
     whatsapp?: Partial<WhatsAppConfig>;
     /** Breaker and rate-limit settings for the provider chains (tests shorten them). */
     chain?: Omit<ProviderChainOptions, 'providers'>;
+    /** Rewrites the app pool's URL (a test routes it through a proxy it can take down). */
+    appUrlVia?: (appUrl: string) => string;
   } = {},
 ) {
   const database: TestDatabase = await createTestDatabase();
-  const appPool = createPool({ connectionString: database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
+  const appPool = createPool({ connectionString: options.appUrlVia ? options.appUrlVia(database.appUrl) : database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
   const ownerPool = createPool({ connectionString: database.ownerUrl, max: 4, applicationName: 'dealix-test-owner' });
   const superuser = new pg.Pool({ connectionString: database.superuserUrl, max: 2 });
   const logLines: Array<Record<string, unknown>> = [];
