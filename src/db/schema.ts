@@ -181,6 +181,8 @@ export const tenantSigningKeys = pgTable(
   (t) => [
     primaryKey({ name: 'tenant_signing_keys__pkey', columns: [t.tenantId, t.kid] }),
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'tenant_signing_keys__tenant_id__fk' }).onDelete('cascade'),
+    // One active key per tenant: two racing first uses cannot both make one (activeSigningKey).
+    uniqueIndex('tenant_signing_keys__active_key').on(t.tenantId).where(sql`${t.retiredAt} IS NULL`),
   ],
 );
 
