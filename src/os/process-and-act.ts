@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { createContact } from '../contacts/create-contact.ts';
-import { findContact, selectContacts } from '../contacts/contacts.store.ts';
+import { findContact } from '../contacts/contacts.store.ts';
 import { activities, deals, drafts, inboundMessages } from '../db/schema.ts';
 import { createDeal } from '../deals/create-deal.ts';
 import type { DealScope } from '../deals/deals.store.ts';
@@ -145,7 +145,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       actor,
       correlation_id: correlationId,
     };
-    const { run } = await startFlow({ tx, flow, input: { ...timed }, correlationId });
+    const { run } = await startFlow({ tx, flow, input: { ...timed }, correlationId, dealId });
     timedReplyRunIds.push(run.id);
   };
   const addDraft = async (reason: string, approvalRequestId: string | null = null) => {
