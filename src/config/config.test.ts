@@ -45,6 +45,20 @@ describe('loadConfig', () => {
   });
 });
 
+describe('HTTP timeouts', () => {
+  it('default above common load-balancer idle timeouts, and read the variables', () => {
+    expect(loadConfig({}).http).toEqual({ keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000, requestTimeoutMs: 120_000 });
+    const config = loadConfig({ DEALIX_KEEP_ALIVE_TIMEOUT_MS: '350000', DEALIX_HEADERS_TIMEOUT_MS: '351000', DEALIX_REQUEST_TIMEOUT_MS: '400000' });
+    expect(config.http).toEqual({ keepAliveTimeoutMs: 350_000, headersTimeoutMs: 351_000, requestTimeoutMs: 400_000 });
+  });
+
+  it('refuse a headers timeout not above the keep-alive one, and a request timeout below the headers one', () => {
+    expect(() => loadConfig({ DEALIX_KEEP_ALIVE_TIMEOUT_MS: '66000' })).toThrow(/DEALIX_HEADERS_TIMEOUT_MS: must be greater than DEALIX_KEEP_ALIVE_TIMEOUT_MS/);
+    expect(() => loadConfig({ DEALIX_HEADERS_TIMEOUT_MS: '130000' })).toThrow(/DEALIX_REQUEST_TIMEOUT_MS: must be at least DEALIX_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ DEALIX_KEEP_ALIVE_TIMEOUT_MS: '10' })).toThrow(/DEALIX_KEEP_ALIVE_TIMEOUT_MS/);
+  });
+});
+
 describe('WhatsApp providers from the environment (SPEC §4)', () => {
   it('none configured: no providers, order undefined (the sandbox sends)', () => {
     expect(loadConfig({}).whatsapp).toEqual({ order: undefined, providers: {}, timeoutMs: 10_000 });

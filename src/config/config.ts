@@ -49,6 +49,11 @@ export const ZEnv = z
     DEALIX_IDEMPOTENCY_TTL_HOURS: intInRange(24, 1, 24 * 7),
     DEALIX_LOCK_TIMEOUT_MS: intInRange(10_000, 100, 600_000),
     DEALIX_BODY_LIMIT_BYTES: intInRange(1_048_576, 1024, 50 * 1_048_576),
+    // Above the 60 s idle timeout of common load balancers (AWS ALB, nginx, GCP): we must never
+    // close a socket they still consider open.
+    DEALIX_KEEP_ALIVE_TIMEOUT_MS: intInRange(65_000, 1_000, 3_600_000),
+    DEALIX_HEADERS_TIMEOUT_MS: intInRange(66_000, 1_000, 3_600_000),
+    DEALIX_REQUEST_TIMEOUT_MS: intInRange(120_000, 1_000, 3_600_000),
     DEALIX_MASTER_KEY: optionalString.superRefine((value, ctx) => {
       if (value === undefined) return;
       try {
@@ -127,6 +132,15 @@ export const ZEnv = z
         if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${label}: ${given.join(', ')} set but ${key} missing` });
       }
     }
+    // Where a Node version starts the headers timer as a keep-alive socket goes idle, a headers
+    // timeout at or below the keep-alive one would close the idle socket first.
+    if (env.DEALIX_HEADERS_TIMEOUT_MS <= env.DEALIX_KEEP_ALIVE_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['DEALIX_HEADERS_TIMEOUT_MS'], message: 'must be greater than DEALIX_KEEP_ALIVE_TIMEOUT_MS' });
+    }
+    // Node refuses a headers timeout longer than the request timeout.
+    if (env.DEALIX_REQUEST_TIMEOUT_MS < env.DEALIX_HEADERS_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['DEALIX_REQUEST_TIMEOUT_MS'], message: 'must be at least DEALIX_HEADERS_TIMEOUT_MS' });
+    }
     if (env.DEALIX_JWT_SECRET && env.DEALIX_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['DEALIX_JWKS_URL'], message: 'set DEALIX_JWT_SECRET or DEALIX_JWKS_URL, not both' });
     }
@@ -161,6 +175,8 @@ export interface Config {
   /** How long a request waits for a row or key lock held by another request. */
   lockTimeoutMs: number;
   bodyLimitBytes: number;
+  /** Node's HTTP server timeouts: keep-alive above the load balancer's idle timeout, headers above keep-alive. */
+  http: HttpTimeouts;
   otel: { endpoint: string | undefined; serviceName: string };
   /** Seals per-tenant signing keys; embedded mode generates one when unset. */
   masterKey: Buffer | undefined;
@@ -172,6 +188,16 @@ export interface Config {
   /** Crash tests only: kill the process at this named point of the flow engine. */
   faultPoint: FaultPoint | undefined;
   whatsapp: WhatsAppConfig;
+}
+
+/** Node's HTTP timeouts (DEALIX_KEEP_ALIVE_TIMEOUT_MS, DEALIX_HEADERS_TIMEOUT_MS, DEALIX_REQUEST_TIMEOUT_MS). */
+export interface HttpTimeouts {
+  /** How long an idle keep-alive socket stays open: longer than any load balancer's idle timeout in front of us. */
+  keepAliveTimeoutMs: number;
+  /** How long a client may take to send the request's headers. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send the whole request. */
+  requestTimeoutMs: number;
 }
 
 export interface WhatsAppConfig {
@@ -228,6 +254,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     idempotencyTtlHours: env.DEALIX_IDEMPOTENCY_TTL_HOURS,
     lockTimeoutMs: env.DEALIX_LOCK_TIMEOUT_MS,
     bodyLimitBytes: env.DEALIX_BODY_LIMIT_BYTES,
+    http: { keepAliveTimeoutMs: env.DEALIX_KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: env.DEALIX_HEADERS_TIMEOUT_MS, requestTimeoutMs: env.DEALIX_REQUEST_TIMEOUT_MS },
     otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     masterKey: env.DEALIX_MASTER_KEY ? parseMasterKey(env.DEALIX_MASTER_KEY) : undefined,
     workerConcurrency: env.DEALIX_WORKER_CONCURRENCY,

@@ -14,9 +14,10 @@ const ZJournal = z.object({ entries: z.array(z.object({ idx: z.number(), when: z
 
 /**
  * Applies pending migrations as the owner role. An advisory lock serialises concurrent
- * starters (two instances booting at once must not both run 0001).
+ * starters (two instances booting at once must not both run 0001). `migrationsFolder` is for
+ * migration tests, which migrate a database up to an older journal first.
  */
-export async function runMigrations(ownerUrl: string): Promise<{ applied: number }> {
+export async function runMigrations(ownerUrl: string, options: { migrationsFolder?: string } = {}): Promise<{ applied: number }> {
   const client = new pg.Client({ connectionString: ownerUrl, application_name: 'dealix-migrate' });
   await client.connect();
   try {
@@ -24,7 +25,7 @@ export async function runMigrations(ownerUrl: string): Promise<{ applied: number
     const before = await countApplied(client);
     // graphile-worker's own schema first: our migrations grant on it and queue into it.
     await runGraphileMigrations({ connectionString: ownerUrl, logger: silentGraphileLogger });
-    await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(drizzle({ client }), { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
     const after = await countApplied(client);
     return { applied: after - before };
   } finally {

@@ -183,6 +183,8 @@ export const tenantSigningKeys = pgTable(
   (t) => [
     primaryKey({ name: 'tenant_signing_keys__pkey', columns: [t.tenantId, t.kid] }),
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'tenant_signing_keys__tenant_id__fk' }).onDelete('cascade'),
+    // One active key per tenant: two racing first uses cannot both make one (activeSigningKey).
+    uniqueIndex('tenant_signing_keys__active_key').on(t.tenantId).where(sql`${t.retiredAt} IS NULL`),
   ],
 );
 
@@ -324,12 +326,17 @@ export const decisions = pgTable(
     approvalTokenId: text('approval_token_id'),
     canaryVersion: text('canary_version'),
     flowRunId: uuid('flow_run_id'),
+    /** The deal the action's payload named, when it is a deal of this tenant: the deal timeline reads by it. */
+    dealId: uuid('deal_id'),
     createdAt: createdAt(),
   },
   (t) => [
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'decisions__tenant_id__fk' }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'decisions__deal_id__fk' }),
     index('decisions__tenant_idx').on(t.tenantId, t.id.desc()),
     index('decisions__tenant_action_idx').on(t.tenantId, t.action, t.id.desc()),
+    // The deal timeline's read, newest first: scanned backwards it serves ORDER BY created_at DESC, id DESC.
+    index('decisions__tenant_deal_idx').on(t.tenantId, t.dealId, t.createdAt, t.id).where(sql`${t.dealId} IS NOT NULL`),
   ],
 );
 
@@ -355,12 +362,16 @@ export const flowRuns = pgTable(
     canaryVersion: text('canary_version'),
     error: jsonb('error'),
     replayOf: uuid('replay_of'),
+    /** The deal the run acts on, when its starter knows one (a gateway action naming a deal, a timed reply). */
+    dealId: uuid('deal_id'),
     createdAt: createdAt(),
     updatedAt: at('updated_at').notNull().defaultNow(),
     completedAt: at('completed_at'),
   },
   (t) => [
     foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id], name: 'flow_runs__tenant_id__fk' }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.dealId], foreignColumns: [deals.tenantId, deals.id], name: 'flow_runs__deal_id__fk' }),
+    index('flow_runs__tenant_deal_idx').on(t.tenantId, t.dealId, t.id).where(sql`${t.dealId} IS NOT NULL`),
     unique('flow_runs__tenant_id_id__key').on(t.tenantId, t.id),
     uniqueIndex('flow_runs__idempotency_key').on(t.tenantId, t.idempotencyKey).where(sql`${t.idempotencyKey} IS NOT NULL`),
     index('flow_runs__tenant_status_idx').on(t.tenantId, t.status, t.id.desc()),

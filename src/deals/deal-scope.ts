@@ -17,12 +17,6 @@ export function dealScopeFor(auth: AuthContext, permission: Permission): DealSco
   return { ownerUserId: UUID.test(auth.sub) ? auth.sub.toLowerCase() : NOBODY };
 }
 
-/** The payload's `deal_id` when it is a UUID, else null (what an approval request is filed under). */
-export function payloadDealId(payload: Record<string, unknown>): string | null {
-  const dealId = payload.deal_id;
-  return typeof dealId === 'string' && UUID.test(dealId) ? dealId.toLowerCase() : null;
-}
-
 /** True when this contact has a deal inside the scope (a sales_rep may reach the contacts of their deals). */
 export async function contactInScope(tx: TenantTx, contactId: string, scope: DealScope): Promise<boolean> {
   if (scope.ownerUserId === undefined) return true;

@@ -1,5 +1,5 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { activities, decisions, flowRuns, inboundMessages, outboundMessages } from '../db/schema.ts';
+import { desc, eq } from 'drizzle-orm';
+import { activities, decisions, inboundMessages, outboundMessages } from '../db/schema.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TTimelineItem } from './deals.schemas.ts';
@@ -11,11 +11,8 @@ import { findDeal, type DealScope } from './deals.store.ts';
  *
  * - inbound messages by `deal_id`, at `received_at` (when the customer sent it);
  * - outbound messages by `deal_id`, at `created_at` (when queued; `sent_at` is in the item);
- * - decisions through their flow run: `decisions.flow_run_id → flow_runs` whose
- *   `input.payload.deal_id` is the deal (the gateway records the action's payload there). A
- *   decision that started no flow run (requires_approval, forbidden…) names no deal, so it is
- *   not on the timeline; the draft it led to is. The lookup joins from flow_runs filtered on
- *   the JSON path, within the tenant (RLS) and newest first with a limit.
+ * - gateway decisions by `deal_id` (the deal the action's payload named), whether or not they
+ *   started a run: an action asked for approval, refused or forbidden is on the timeline too.
  *
  * Entries at the same instant (one transaction shares `now()`) keep their write order: ids are
  * UUIDv7, so ordering by (at, id) puts the message before the stage change it caused, and the
@@ -38,13 +35,7 @@ export async function getDealTimeline({ tx, dealId, scope, limit }: { tx: Tenant
     .where(eq(outboundMessages.dealId, dealId))
     .orderBy(desc(outboundMessages.createdAt), desc(outboundMessages.id))
     .limit(limit);
-  const decisionRows = await tx
-    .select({ decision: decisions })
-    .from(decisions)
-    .innerJoin(flowRuns, eq(flowRuns.id, decisions.flowRunId))
-    .where(sql`${flowRuns.input} -> 'payload' ->> 'deal_id' = ${dealId}`)
-    .orderBy(desc(decisions.createdAt), desc(decisions.id))
-    .limit(limit);
+  const decisionRows = await dealDecisionsQuery(tx, dealId, limit);
 
   const items: TTimelineItem[] = [
     ...activityRows.map((row): TTimelineItem => ({
@@ -81,7 +72,7 @@ export async function getDealTimeline({ tx, dealId, scope, limit }: { tx: Tenant
       sent_at: row.sentAt?.toISOString() ?? null,
       flow_run_id: row.flowRunId,
     })),
-    ...decisionRows.map(({ decision: row }): TTimelineItem => ({
+    ...decisionRows.map((row): TTimelineItem => ({
       kind: 'decision',
       at: row.createdAt.toISOString(),
       id: row.id,
@@ -97,4 +88,12 @@ export async function getDealTimeline({ tx, dealId, scope, limit }: { tx: Tenant
   // ISO strings of UTC instants sort as text; UUIDv7 ids break ties in write order.
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { data: items.slice(-limit) };
+}
+
+/**
+ * The deal's newest decisions, by their `deal_id` column: one range of decisions__tenant_deal_idx
+ * read backwards (exported so a test can EXPLAIN exactly this query).
+ */
+export function dealDecisionsQuery(tx: TenantTx, dealId: string, limit: number) {
+  return tx.select().from(decisions).where(eq(decisions.dealId, dealId)).orderBy(desc(decisions.createdAt), desc(decisions.id)).limit(limit);
 }

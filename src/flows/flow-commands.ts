@@ -17,6 +17,8 @@ export interface StartFlowOptions {
   replayOf?: string | null;
   /** The run's id, when the caller must reference it before the run exists (a row written just before). */
   runId?: string;
+  /** The deal the run acts on (a deal of this tenant), if any. */
+  dealId?: string | null;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function startFlow(options: StartFlowOptions): Promise<{ run: FlowR
       idempotencyKey: options.idempotencyKey ?? null,
       canaryVersion: options.canaryVersion ?? null,
       replayOf: options.replayOf ?? null,
+      dealId: options.dealId ?? null,
     })
     .returning();
   if (!run) throw new Error('INSERT … RETURNING gave no row');
@@ -111,6 +114,7 @@ export async function replayDeadLetter(options: {
     correlationId: failed.correlationId,
     canaryVersion: failed.canaryVersion,
     replayOf: failed.id,
+    dealId: failed.dealId,
   });
   await options.tx.update(deadLetters).set({ replayedAt: sql`now()`, replayRunId: run.id }).where(eq(deadLetters.id, letter.id));
   return { run };

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { ApprovalTokenError, CORRELATION_ID_KEY, mintApprovalToken, payloadSha256, readTokenKid, verifyApprovalToken } from '../approvals/approval-token.ts';
 import { findFittingStandingApproval } from '../approvals/standing-approvals.ts';
 import { activeSigningKey, findPublicKey } from '../approvals/tenant-keys.ts';
-import { approvalRequests, approvalTokenUses, decisions, policyOverrides } from '../db/schema.ts';
+import { approvalRequests, approvalTokenUses, deals, decisions, policyOverrides } from '../db/schema.ts';
 import { uuidv7 } from '../db/uuid-v7.ts';
-import { payloadDealId, requirePayloadInScope, toRunDealScope } from '../deals/deal-scope.ts';
+import { requirePayloadInScope, toRunDealScope } from '../deals/deal-scope.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { classifyAction, DEFAULT_POLICY_VERSION, POLICY_SETS, type PolicyClass } from '../policy/policy-sets.ts';
@@ -98,6 +98,7 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
   const classified = classifyAction(request.action, policySet, override?.policyClass as PolicyClass | undefined);
 
   const decisionId = uuidv7();
+  const dealId = await existingPayloadDealId(tx, request.payload);
   const decide = async (
     result: DecisionResult,
     reason: string,
@@ -135,6 +136,7 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
       approvalTokenId: extra.tokenId ?? null,
       canaryVersion: outcome.canaryVersion,
       flowRunId: outcome.flowRunId,
+      dealId,
     });
     const log = { decision_id: decisionId, correlation_id: correlationId, action: request.action, class: outcome.policyClass, result, reason };
     if (result === 'failed') deps.logger.error(log, 'gateway call failed');
@@ -211,7 +213,7 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
           payload,
           sha,
           requester: request.actor,
-          dealId: payloadDealId(parsed.data),
+          dealId,
           correlationId,
           now,
           slaHours: policySet.approvalSla.hours,
@@ -254,6 +256,7 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
         correlationId,
         idempotencyKey,
         canaryVersion: flowCanary ?? null,
+        dealId,
       });
       span.setAttribute('dealix.flow_run_id', run.id);
       return await decide(
@@ -265,6 +268,20 @@ export async function executeAction(options: { tx: TenantTx; tenantId: string; r
       span.end();
     }
   });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The deal an action's payload names (`deal_id`), recorded on its decision and run so the deal
+ * timeline finds both by column. The payload is the caller's: a value that is not a UUID, or
+ * names no deal of this tenant (RLS), records none rather than failing the call on the FK.
+ */
+async function existingPayloadDealId(tx: TenantTx, payload: Record<string, unknown>): Promise<string | null> {
+  const candidate = payload.deal_id;
+  if (typeof candidate !== 'string' || !UUID.test(candidate)) return null;
+  const [deal] = await tx.select({ id: deals.id }).from(deals).where(eq(deals.id, candidate.toLowerCase()));
+  return deal?.id ?? null;
 }
 
 function approvalRefs(approval: { tokenId: string; standingApprovalId: string | null; approvalRequestId: string | null } | undefined) {

@@ -145,7 +145,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       actor,
       correlation_id: correlationId,
     };
-    const { run } = await startFlow({ tx, flow, input: { ...timed }, correlationId });
+    const { run } = await startFlow({ tx, flow, input: { ...timed }, correlationId, dealId });
     timedReplyRunIds.push(run.id);
   };
   const addDraft = async (reason: string, approvalRequestId: string | null = null) => {

@@ -16,9 +16,11 @@ export type AppErrorCode =
   | 'stage_transition_not_allowed'
   | 'idempotency_key_in_progress'
   | 'idempotency_key_reused'
+  | 'request_timeout'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'validation_failed'
+  | 'request_header_fields_too_large'
   | 'service_unavailable'
   | 'internal';
 
@@ -42,9 +44,11 @@ export const APP_ERRORS: Record<AppErrorCode, AppErrorSpec> = {
   stage_transition_not_allowed: { status: 409, title: 'Stage transition not allowed' },
   idempotency_key_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused with a different request' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   validation_failed: { status: 422, title: 'Validation failed' },
+  request_header_fields_too_large: { status: 431, title: 'Request header fields too large' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 };

@@ -31,10 +31,12 @@ const HTTP_STATUS_CODES: Partial<Record<number, AppErrorCode>> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   422: 'validation_failed',
+  431: 'request_header_fields_too_large',
   503: 'service_unavailable',
 };
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { issueToken } from '../auth/issue-token.ts';
@@ -22,6 +22,7 @@ import { registerOsFlows } from '../os/os-flows.ts';
 import { createWhatsAppService } from '../whatsapp/whatsapp-service.ts';
 import { shippedIntentClassifier } from '../intents/intent-classifier.ts';
 import { createApp } from './app.ts';
+import { listenHttp } from './http-server.ts';
 import { withFlowWorker, type ReadinessReport } from './health.routes.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -138,10 +139,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sweep.unref();
     stack.push(async () => clearInterval(sweep));
 
-    const server = await new Promise<ServerType>((resolve, reject) => {
-      const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
-      instance.once('error', reject);
-    });
+    const server = await listenHttp({ fetch: app.fetch, port: config.port, hostname: config.host, timeouts: config.http, logger });
     stack.push(() => closeServer(server));
     // Train the intent model now (≈0.4 s, once) rather than inside the first request's transaction.
     setImmediate(() => {
@@ -181,7 +179,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 }
 
 /** Stops accepting connections, lets in-flight requests finish (10 s at most), then closes. */
-function closeServer(server: ServerType): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
       if ('closeAllConnections' in server) server.closeAllConnections();

@@ -1,11 +1,13 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../../src/db/schema.ts';
+import { dealDecisionsQuery } from '../../src/deals/deal-timeline.ts';
 import { grantTemplateReplies, SUNDAY_10_RIYADH } from '../support/os-fixture.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 let t: TestApp;
 let tenant: TestTenant;
 let admin: string;
-
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -69,3 +71,51 @@ describe('GET /api/v1/deals/{id}/timeline', () => {
     expect((await t.request('GET', `/api/v1/deals/0193a6f2-9d7e-7c1a-8a7e-3b5c0f1d2e4f/timeline`, { token: admin })).status).toBe(404);
   });
 });
+
+describe('decisions on the timeline', () => {
+  it('a decision that started no run (the gateway asked for approval) is on its deal\'s timeline, and names its deal', async () => {
+    // No standing approval in this tenant: the auto reply needs a human, the gateway opens a request.
+    const unapproved = await t.createTestTenant('timeline-unapproved');
+    const token = await unapproved.token('admin');
+    const acted = await t.request('POST', '/api/v1/os/process-and-act', {
+      token,
+      body: { contact: { phone: '0553330003' }, event: { type: 'inbound_message', text: 'السلام عليكم ابغى اعرف الاسعار', at: SUNDAY_10_RIYADH } },
+    });
+    expect(acted.status, acted.text).toBe(200);
+    const { done } = acted.json;
+    expect(done.decision_id).not.toBeNull();
+    expect(done.flow_run_id).toBeNull();
+    expect(done.draft_id).not.toBeNull();
+
+    const response = await t.request('GET', `/api/v1/deals/${done.deal_id}/timeline`, { token });
+    expect(response.status, response.text).toBe(200);
+    const decisionItems = response.json.data.filter((i: { kind: string }) => i.kind === 'decision');
+    expect(decisionItems).toEqual([expect.objectContaining({ id: done.decision_id, action: 'send_whatsapp', result: 'requires_approval', flow_run_id: null })]);
+    const row = await t.superuser.query('SELECT deal_id FROM decisions WHERE id = $1', [done.decision_id]);
+    expect(row.rows[0].deal_id).toBe(done.deal_id);
+  });
+
+  it('are read through the (tenant_id, deal_id) index, with no JSON path filter and no scan of flow_runs', async () => {
+    const acted = await t.request('POST', '/api/v1/os/process-and-act', {
+      token: admin,
+      body: { contact: { phone: '0553330004' }, event: { type: 'inbound_message', text: 'hello', at: SUNDAY_10_RIYADH } },
+    });
+    expect(acted.status, acted.text).toBe(200);
+    const client = await t.appPool.connect();
+    try {
+      await client.query(`BEGIN; SELECT set_config('app.tenant_id', '${tenant.id}', true); SET LOCAL enable_seqscan = off`);
+      const query = dealDecisionsQuery(drizzle({ client, schema }), acted.json.done.deal_id, 200).toSQL();
+      const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${query.sql}`, query.params);
+      const nodes = flatten(explained.rows[0]?.['QUERY PLAN'][0].Plan);
+      expect(nodes.map((n) => n['Relation Name']).filter(Boolean)).toEqual(['decisions']);
+      expect(nodes.find((n) => n['Index Name'] === 'decisions__tenant_deal_idx')?.['Index Cond']).toContain('deal_id');
+      for (const node of nodes) for (const key of ['Filter', 'Index Cond', 'Join Filter']) expect(JSON.stringify(node[key] ?? '')).not.toMatch(/->|input/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+});
+
+type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+const flatten = (node: PlanNode | undefined): PlanNode[] => (node ? [node, ...(node.Plans ?? []).flatMap(flatten)] : []);

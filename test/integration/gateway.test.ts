@@ -129,6 +129,22 @@ describe('policy gate', () => {
     expect(row.payload_sha256).toBe(payloadSha256({ deal_id: dealId, tags: ['vip', 'riyadh'] }));
   });
 
+  it('a decision and its run record the deal the payload names; a deal_id that is no deal of this tenant records none and is decided as usual', async () => {
+    const tagged = await execute(admin, 'tag', { deal_id: dealId, tags: ['deal-ref'] });
+    expect(tagged.status, tagged.text).toBe(202);
+    expect((await decisionRow(tagged.json.decision_id)).deal_id).toBe(dealId);
+    const run = await t.superuser.query('SELECT deal_id FROM flow_runs WHERE id = $1', [tagged.json.flow_run_id]);
+    expect(run.rows[0].deal_id).toBe(dealId);
+
+    const bContact = await t.request('POST', '/api/v1/contacts', { token: await b.token('admin'), body: { phone: '0556660009' } });
+    const bDeal = await t.request('POST', '/api/v1/deals', { token: await b.token('admin'), body: { contact_id: bContact.json.id, title: 'B deal' } });
+    for (const foreign of ['not-a-uuid', bDeal.json.id, '0193a6f2-9d7e-7c1a-8a7e-3b5c0f1d2e4f', 42]) {
+      const refused = await execute(admin, 'exfiltrate_secrets', { deal_id: foreign });
+      expect(refused.status, refused.text).toBe(403);
+      expect((await decisionRow(refused.json.decision.decision_id)).deal_id).toBeNull();
+    }
+  });
+
   it('class C is forbidden, and the refusal is in the decision log', async () => {
     const headers = { 'idempotency-key': 'forbidden-1' };
     const response = await execute(admin, 'exfiltrate_secrets', { what: 'everything' }, { headers });
