@@ -16,7 +16,7 @@ import {
   type JsonSchema,
   type SchemaContext,
 } from '../support/schema-arbitrary.ts';
-import { createTestApp, readJson } from '../support/test-app.ts';
+import { createTestApp } from '../support/test-app.ts';
 
 /**
  * Every operation of /openapi.json with a body or parameters, called with values generated from
@@ -90,7 +90,7 @@ const operations: Operation[] = Object.entries(doc.paths)
   .filter((op) => op.body || op.params.length > 0);
 
 let requests = 0;
-let last: Checksums = await tenantTablesChecksum(t.superuser);
+let last: Checksums = await tenantTablesChecksum(t.superuser, 'fast');
 const started = Date.now();
 afterAll(async () => {
   console.log(`schema fuzz: ${requests} requests over ${operations.length} operations and 4 webhook providers, FUZZ_RUNS=${FUZZ_RUNS}, seed ${SEED}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -117,7 +117,7 @@ async function probe(call: Call): Promise<string | undefined> {
     headers: { ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
   });
   const t1 = performance.now();
-  const now = await tenantTablesChecksum(t.superuser);
+  const now = await tenantTablesChecksum(t.superuser, 'fast');
   timing.request += t1 - t0;
   timing.checksum += performance.now() - t1;
   if (t1 - t0 > timing.slowest) Object.assign(timing, { slowest: t1 - t0, slowestCall: `${call.method} ${call.url.slice(0, 100)} ${call.body?.slice(0, 100)} → ${response.status}` });
@@ -186,16 +186,28 @@ function callArbitrary(op: Operation): fc.Arbitrary<Call> {
 /** The hostile values every slot is tried with (strings, numbers, shapes and raw JSON). */
 const SWEEP_VALUES: unknown[] = [...HOSTILE_STRINGS.slice(0, 8), ...HOSTILE_NUMBERS.filter((n) => typeof n === 'string' || Math.abs(n as number) >= 2 ** 53), ...RAW_VALUES];
 
+function resolveRef(schema: JsonSchema): JsonSchema {
+  return schema.$ref ? resolveRef(ctx.components[schema.$ref.split('/').at(-1)!]!) : schema;
+}
+
 /** One hostile value per call, in one slot at a time: each body field, the whole body, each parameter. */
 function* sweep(op: Operation): Generator<Call> {
-  const base = op.body ? (fc.sample(arbitraryFromSchema(op.body, { ...ctx }), { seed: seedOf(op.key), numRuns: 1 })[0] as unknown) : undefined;
+  const base = op.body ? fc.sample(arbitraryFromSchema(op.body, { ...ctx, clean: true }), { seed: seedOf(op.key), numRuns: 1 })[0] : undefined;
   const baseObject = base && typeof base === 'object' && !Array.isArray(base) ? (base as Record<string, unknown>) : {};
-  const bodyFields = op.body ? Object.keys((op.body.$ref ? ctx.components[op.body.$ref.split('/').at(-1)!] : op.body)?.properties ?? {}) : [];
+  const bodySchema = op.body ? resolveRef(op.body) : undefined;
+  const bodyFields = Object.keys(bodySchema?.properties ?? {});
   const path = validPath(op);
   type Slot = (value: unknown) => Call;
   const slots: Slot[] = [];
   const call = (body: string | undefined, pathParams = path, query: Record<string, string> = {}): Call => ({ method: op.method, url: urlOf(op, pathParams, query), token: admin, ...(body !== undefined ? { body } : {}) });
-  for (const field of bodyFields) slots.push((value) => call(toJsonText({ ...baseObject, [field]: value })));
+  for (const field of bodyFields) {
+    slots.push((value) => call(toJsonText({ ...baseObject, [field]: value })));
+    // One level down: each field of a nested object, and a new key in an open one (a gateway payload, a signal's).
+    const nested = resolveRef(bodySchema!.properties![field]!);
+    const inner = baseObject[field] && typeof baseObject[field] === 'object' && !Array.isArray(baseObject[field]) ? (baseObject[field] as Record<string, unknown>) : {};
+    for (const key of Object.keys(nested.properties ?? {})) slots.push((value) => call(toJsonText({ ...baseObject, [field]: { ...inner, [key]: value } })));
+    if (nested.type === 'object' && nested.additionalProperties !== false) slots.push((value) => call(toJsonText({ ...baseObject, [field]: { ...inner, fuzz: value } })));
+  }
   if (op.body) slots.push((value) => call(toJsonText(value)));
   for (const p of op.params) {
     const text = (value: unknown) => (typeof value === 'string' ? value : toJsonText(value));
