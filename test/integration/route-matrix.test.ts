@@ -144,9 +144,7 @@ let operations: Operation[];
 let secondAdmin: string;
 const counts = { roleChecks: 0, unauthenticated: 0, crossTenant: 0, ownScope: 0, idempotency: 0 };
 
-// The document is read at collection time from a static import of the app's route list would
-// need a database; instead the cases are generated per operation inside one test each, and the
-// list of operations is checked against EXPECTATIONS in its own test.
+// The document is read once the app exists; the first test proves its operations are exactly EXPECTATIONS' keys.
 beforeAll(async () => {
   t = await createTestApp({ plugins: [notifyPartner] });
   home = await createTenantFixtures(t, 'matrix-home', '05522000');
