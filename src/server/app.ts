@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       description:
         'Governed sales automation for B2B teams in Saudi Arabia and the Gulf. Every error is RFC 9457 ' +
         '`application/problem+json`; POST/PUT/PATCH accept an `Idempotency-Key`; every response carries `X-Correlation-Id`. ' +
-        'Strings must be well-formed Unicode without U+0000; a JSON body nests at most 64 levels and holds at most 10,000 values (422 otherwise).',
+        'Strings must be well-formed Unicode without U+0000, numbers finite (not 1e400); a JSON body nests at most 64 levels and holds at most 10,000 values (422 otherwise).',
     },
     servers: [{ url: '/' }],
   });

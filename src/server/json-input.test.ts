@@ -21,6 +21,12 @@ describe('findInputIssue', () => {
     expect(findInputIssue(['\udc00'])).toMatchObject({ path: [0], message: expect.stringContaining('lone UTF-16 surrogate') });
   });
 
+  it('refuses numbers past a double (JSON 1e400 reads as Infinity), naming them; 1e308 and ±2^53 pass', () => {
+    expect(findInputIssue(JSON.parse('{"a":[1,1e400]}'))).toEqual({ path: ['a', 1], message: 'must be a finite number (it is beyond ±1.8e308)', kind: 'text' });
+    expect(findInputIssue(JSON.parse('{"b":-1e400}'))).toMatchObject({ path: ['b'], kind: 'text' });
+    expect(findInputIssue({ a: 1e308, b: -(2 ** 53), c: 2 ** 53 })).toBeUndefined();
+  });
+
   it('caps depth at 64 levels and the count at 10,000 values, exactly', () => {
     expect(findInputIssue(nestedArrays(MAX_INPUT_DEPTH))).toBeUndefined();
     expect(findInputIssue(nestedArrays(MAX_INPUT_DEPTH + 1))).toMatchObject({ kind: 'size', message: 'nests deeper than 64 levels' });

@@ -3,7 +3,8 @@
  * schema cannot take it: PostgreSQL refuses U+0000 in text (22021) and jsonb (22P05); RFC 8785
  * canonicalisation (payload hashes, idempotency fingerprints) refuses lone UTF-16 surrogates;
  * recursive code (canonicalize, JSON.stringify, jsonb parsing) overflows its stack on JSON
- * nested a few thousand levels deep. Free-form members (`z.unknown()`, gateway payloads, flow
+ * nested a few thousand levels deep; JSON.parse reads 1e400 as Infinity, which canonicalisation
+ * refuses and JSON.stringify writes as null. Free-form members (`z.unknown()`, gateway payloads, flow
  * signals) pass their schemas untouched, so the check walks the validated value itself.
  */
 
@@ -21,7 +22,7 @@ export interface InputIssue {
   /** Where: object keys and array indexes from the root. */
   path: (string | number)[];
   message: string;
-  /** `text`: a bad string or key, named exactly; `size`: a cap crossed somewhere below `path`. */
+  /** `text`: a bad string, key or number, named exactly; `size`: a cap crossed somewhere below `path`. */
   kind: 'text' | 'size';
 }
 
@@ -40,7 +41,7 @@ export function textProblem(text: string): string | undefined {
  * printableKey('a\u0000b') // 'a\\u0000b'
  */
 export function printableKey(key: string): string {
-  // eslint-disable-next-line no-control-regex -- U+0000 is exactly what this makes visible
+  // eslint-disable-next-line no-control-regex -- finding U+0000 is this function's purpose
   return key.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -62,6 +63,10 @@ export function findInputIssue(root: unknown, limits: InputLimits = { maxDepth: 
     if (typeof value === 'string') {
       const problem = textProblem(value);
       if (problem) return { path, message: problem, kind: 'text' };
+      continue;
+    }
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { path, message: 'must be a finite number (it is beyond ±1.8e308)', kind: 'text' };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;

@@ -125,6 +125,14 @@ describe('lone surrogates are refused, naming the field', () => {
   });
 });
 
+describe('numbers past a double (1e400 reads as Infinity) are refused, naming the field', () => {
+  it('in a gateway payload (it answered 500 from the canonicaliser) and a flow signal payload', async () => {
+    await expectRefused('POST', '/api/v1/gateway/execute', execute('{"partner":"p","n":1e400}'), 'payload.n');
+    await expectRefused('POST', '/api/v1/gateway/execute', execute('{"partner":"p","n":[-1e400]}'), 'payload.n.0', { 'idempotency-key': 'inf-1' });
+    await expectRefused('POST', `/api/v1/flows/${runId}/signals`, signal('{"n":1e400}'), 'payload.n');
+  });
+});
+
 describe('free-form payloads are capped: 64 levels deep, 10,000 nodes', () => {
   it('thousands of levels deep in a gateway payload', async () => {
     await expectRefused('POST', '/api/v1/gateway/execute', execute(`{"partner":"p","deep":${nested(3_000)}}`), 'payload.deep');

@@ -15,6 +15,9 @@ describe('unixSecondsToDate', () => {
   ])('%j → %s', (input, iso) => expect(unixSecondsToDate(input)?.toISOString()).toBe(iso));
 
   it.each([undefined, null, '', '0', 0, -5, 'abc', '17494e3', Number.NaN])('%j → null', (input) => expect(unixSecondsToDate(input)).toBeNull());
+
+  // Past 8.64e12 s a Date is invalid, and its toISOString() throws a RangeError (a 500, found by the schema fuzz).
+  it.each([99_999_999_999_999, '99999999999999', 2 ** 53, '9007199254740993', 1e308])('%j (past any Date) → null', (input) => expect(unixSecondsToDate(input)).toBeNull());
 });
 
 describe('parseBody', () => {

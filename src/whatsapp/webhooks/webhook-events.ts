@@ -122,7 +122,7 @@ function fieldName(path: readonly PropertyKey[]): string {
 
 /**
  * Unix seconds, as a number or a numeric string (providers disagree), to a Date; anything else
- * (missing, empty, zero, garbage) is `null` rather than a made-up time.
+ * (missing, empty, zero, garbage, past the last representable Date) is `null` rather than a made-up time.
  *
  * @example
  * unixSecondsToDate('1749416383')?.toISOString() // '2025-06-08T20:59:43.000Z'
@@ -131,7 +131,9 @@ export function unixSecondsToDate(value: number | string | null | undefined): Da
   if (value === null || value === undefined) return null;
   const seconds = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   if (!Number.isFinite(seconds) || seconds <= 0) return null;
-  return new Date(seconds * 1000);
+  const date = new Date(seconds * 1000);
+  // Past year 275760 a Date is invalid and toISOString() throws: no provider means such a time.
+  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 /** A provider field documented as an id or number but sent as either (Fonnte, Ultramsg). */
