@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { isLimitedToOwn, type Permission } from '../auth/roles.ts';
 import type { AuthContext } from '../auth/verify-token.ts';
-import { deals } from '../db/schema.ts';
+import { contacts, deals } from '../db/schema.ts';
 import { AppError } from '../server/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { findDeal, scopeCondition, type DealScope } from './deals.store.ts';
@@ -19,8 +19,11 @@ export function dealScopeFor(auth: AuthContext, permission: Permission): DealSco
 
 /** True when this contact has a deal inside the scope (a sales_rep may reach the contacts of their deals). */
 export async function contactInScope(tx: TenantTx, contactId: string, scope: DealScope): Promise<boolean> {
-  if (scope.ownerUserId === undefined) return true;
   if (!UUID.test(contactId)) return false;
+  if (scope.ownerUserId === undefined) {
+    const [contact] = await tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, contactId));
+    return contact !== undefined;
+  }
   const [row] = await tx
     .select({ id: deals.id })
     .from(deals)
@@ -30,12 +33,12 @@ export async function contactInScope(tx: TenantTx, contactId: string, scope: Dea
 }
 
 /**
- * Answers 404 unless the `deal_id` and `contact_id` a gateway payload names are inside the
- * caller's scope: the deal is theirs, the contact has a deal of theirs. The same answer as
- * for a deal that does not exist, so the scope's edge reveals nothing.
+ * Answers 404 unless the `deal_id` and `contact_id` a gateway payload names exist in the tenant
+ * and are inside the caller's scope: the deal is theirs, the contact has a deal of theirs. The
+ * same answer as for a deal that does not exist, so the scope's edge reveals nothing; and no run
+ * starts for a record the caller cannot see (another tenant's id fails here, not in a step).
  */
 export async function requirePayloadInScope(tx: TenantTx, payload: Record<string, unknown>, scope: DealScope): Promise<void> {
-  if (scope.ownerUserId === undefined) return;
   const { deal_id: dealId, contact_id: contactId } = payload;
   if (dealId !== undefined) {
     if (typeof dealId !== 'string' || !UUID.test(dealId) || !(await findDeal(tx, dealId, scope))) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApprovalToken, payloadSha256 } from '../../src/approvals/approval-token.ts';
 import { activeSigningKey } from '../../src/approvals/tenant-keys.ts';
+import { startFlow } from '../../src/flows/flow-commands.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 import { executeAction } from '../../src/gateway/execute-action.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
@@ -380,16 +381,34 @@ describe('canary rollouts', () => {
 });
 
 describe('a plugin whose deal does not exist', () => {
-  it('fails at once, without retries: a missing deal is not a transient error', async () => {
-    const missing = '00000000-0000-7000-8000-00000000dead';
-    for (const [action, payload] of [
-      ['tag', { deal_id: missing, tags: ['x'] }],
-      ['internal_status_update', { deal_id: missing, status: 'checked' }],
-      ['summarize', { deal_id: missing }],
-    ] as const) {
+  const missing = '00000000-0000-7000-8000-00000000dead';
+  const cases = [
+    ['tag', { deal_id: missing, tags: ['x'] }],
+    ['internal_status_update', { deal_id: missing, status: 'checked' }],
+    ['summarize', { deal_id: missing }],
+  ] as const;
+
+  it('is refused by the gateway with 404 before any run starts, for every caller', async () => {
+    for (const [action, payload] of cases) {
       const response = await execute(admin, action, payload);
-      expect(response.status, response.text).toBe(202);
-      const failed = await runStatus(response.json.flow_run_id, ['failed']);
+      expect(response.status, response.text).toBe(404);
+      expect(response.json.code).toBe('not_found');
+    }
+    // Other tests' runs go on beside this one, so count what could name the missing deal.
+    const named = await t.superuser.query(
+      `SELECT (SELECT count(*) FROM flow_runs WHERE input->'payload'->>'deal_id' = $1)::int AS runs,
+              (SELECT count(*) FROM approval_requests WHERE payload->>'deal_id' = $1)::int AS requests`,
+      [missing],
+    );
+    expect(named.rows[0]).toEqual({ runs: 0, requests: 0 });
+  });
+
+  it('fails a run already started at once, without retries: a missing deal is not a transient error', async () => {
+    for (const [action, payload] of cases) {
+      const [version] = t.router.registry.versions(`action:${action}`);
+      const flow = t.router.registry.get(`action:${action}`, version!)!;
+      const { run } = await withTenant({ pool: t.appPool, tenantId: a.id }, (tx) => startFlow({ tx, flow, input: { action, actor: 'test', payload } }));
+      const failed = await runStatus(run.id, ['failed']);
       expect(failed.error, action).toMatchObject({ attempts: 1, message: `deal ${missing} does not exist` });
       const [letter] = (await t.superuser.query('SELECT attempts FROM dead_letters WHERE run_id = $1', [failed.id])).rows;
       expect(letter, action).toMatchObject({ attempts: 1 });

@@ -64,7 +64,7 @@ const EXPECTATIONS: Record<string, Expectation> = {
   'GET /api/v1/approvals': { permission: 'approvals:read', query: 'status=pending' },
   'POST /api/v1/approvals/{id}/approve': { permission: 'approvals:decide' },
   'POST /api/v1/approvals/{id}/reject': { permission: 'approvals:decide', body: () => ({ reason: 'not now' }), ids: (f) => ({ id: f.approvalRep2 }) },
-  'GET /api/v1/standing-approvals': { permission: 'approvals:read' },
+  'GET /api/v1/standing-approvals': { permission: 'standing_approvals:read' },
   'POST /api/v1/standing-approvals': {
     permission: 'approvals:decide',
     body: () => ({ action: 'send_whatsapp', conditions: { stages: ['qualifying'] }, expires_at: IN_A_DAY }),
@@ -116,17 +116,9 @@ const EXPECTATIONS: Record<string, Expectation> = {
  * Cases that fail today because of defects being fixed on other branches (issue 9 item numbers).
  * They run as `it.fails`: when the fix lands the case passes, the suite turns red, and the entry is deleted.
  */
-const KNOWN_FAILURES: Array<{ operation: string; case: string; item: number }> = [
-  // Item 1: keys are per tenant, not per caller, and are looked up before the route's permission check.
-  ...Object.keys(EXPECTATIONS)
-    .filter((key) => /^(POST|PUT|PATCH) \/api\//.test(key))
-    .map((operation) => ({ operation, case: 'another user with the same key', item: 1 })),
-  // Item 2: the gateway runs `tag` on a deal the caller may not see: another rep's, or another tenant's (the run fails later under RLS).
-  { operation: 'POST /api/v1/gateway/execute', case: "sales_rep, another rep's deal in the body", item: 2 },
-  { operation: 'POST /api/v1/gateway/execute', case: "admin of another tenant, this tenant's ids in the body", item: 2 },
-  // Item 3: GET /approvals lists every request of the tenant to a sales_rep.
-  { operation: 'GET /api/v1/approvals', case: "sales_rep: another rep's records are not listed", item: 3 },
-];
+// Cases that fail for a defect not fixed yet, each with the issue item that fixes it; they run as
+// it.fails, so a fix turns them red until the entry is deleted. Empty: issue 9's items 1–3 are fixed.
+const KNOWN_FAILURES: Array<{ operation: string; case: string; item: number }> = [];
 
 const ROLES_CHECKED: Role[] = ['admin', 'sales_manager', 'sales_rep', 'compliance_officer', 'executive', 'system'];
 
