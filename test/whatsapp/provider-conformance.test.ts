@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboundWhatsApp, RealProviderName, SendResult, WhatsAppProvider } from '../../src/whatsapp/provider.ts';
+import { createProviderEgress } from '../../src/whatsapp/providers/egress.ts';
 import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from '../../src/whatsapp/providers/index.ts';
 import { fonnteFailure, greenApi400, greenApiQuotaExceeded, metaGraphError, startFakeFonnte, startFakeGreenApi, startFakeMetaCloud, startFakeUltramsg, ultramsgError, ultramsgErrors } from '../support/fake-whatsapp/index.ts';
 import type { FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
@@ -38,12 +39,15 @@ interface Harness {
 
 const body = (request: RecordedRequest) => request.body as Record<string, unknown>;
 
+/** The fakes are local http servers: the operator allows their origins (WHATSAPP_ALLOWED_API_HOSTS). */
+const local = (...urls: Array<string | undefined>) => createProviderEgress({ allowedOrigins: urls.flatMap((url) => (url ? [new URL(url).origin] : [])) });
+
 const harnesses: Harness[] = [
   {
     name: 'green-api',
     async start() {
       const fake = await startFakeGreenApi({ instanceId: '1101000001', token: 'GREEN-SECRET-a1b2c3d4' });
-      return { fake, credential: fake.token, create: (o = {}) => createGreenApiProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createGreenApiProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/waInstance1101000001/sendMessage/GREEN-SECRET-a1b2c3d4');
@@ -58,7 +62,7 @@ const harnesses: Harness[] = [
     name: 'ultramsg',
     async start() {
       const fake = await startFakeUltramsg({ instanceId: 'instance1150', token: 'ULTRA-SECRET-e5f6a7b8' });
-      return { fake, credential: fake.token, create: (o = {}) => createUltramsgProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createUltramsgProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/instance1150/messages/chat');
@@ -72,7 +76,7 @@ const harnesses: Harness[] = [
     name: 'fonnte',
     async start() {
       const fake = await startFakeFonnte({ token: 'FONNTE-SECRET-c9d0e1f2' });
-      return { fake, credential: fake.token, create: (o = {}) => createFonnteProvider({ token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createFonnteProvider({ token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/send');
@@ -89,7 +93,7 @@ const harnesses: Harness[] = [
       return {
         fake,
         credential: fake.accessToken,
-        create: (o = {}) => createMetaCloudProvider({ accessToken: o.credential ?? fake.accessToken, phoneNumberId: fake.phoneNumberId, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }),
+        create: (o = {}) => createMetaCloudProvider({ accessToken: o.credential ?? fake.accessToken, phoneNumberId: fake.phoneNumberId, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }),
       };
     },
     expectRequest(request, message) {
@@ -376,7 +380,7 @@ describe('credentials', () => {
     const fake = await startFakeUltramsg({ token: 'ECHOED-SECRET-1234' });
     try {
       fake.respondWith(ultramsgError('token ECHOED-SECRET-1234 is not valid for this instance'));
-      const result = await createUltramsgProvider({ instanceId: fake.instanceId, token: fake.token, apiUrl: fake.url }).send(outbound());
+      const result = await createUltramsgProvider({ instanceId: fake.instanceId, token: fake.token, apiUrl: fake.url, egress: local(fake.url) }).send(outbound());
       expect(result.kind).toBe('transient');
       expect(JSON.stringify(result)).not.toContain('ECHOED-SECRET-1234');
     } finally {

@@ -1,4 +1,6 @@
+import { fetch } from 'undici';
 import type { OutboundWhatsApp, SendResult, WhatsAppProvider, RealProviderName } from '../provider.ts';
+import type { ProviderEgress } from './egress.ts';
 
 /**
  * What the four HTTP providers share: one POST with a deadline, a body read that survives
@@ -20,7 +22,10 @@ export type SendFailure = Exclude<SendResult, { kind: 'accepted' }>;
 export type PostOutcome = { kind: 'reply'; reply: ProviderReply } | { kind: 'failed'; result: SendFailure };
 
 export interface ProviderPost {
+  provider: RealProviderName;
   url: string;
+  /** Where this provider may send: checked before the request and at connect time. */
+  egress: ProviderEgress;
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
@@ -37,8 +42,12 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * if (outcome.kind === 'failed') return outcome.result;
  */
 export async function postToProvider(post: ProviderPost): Promise<PostOutcome> {
+  const url = new URL(post.url);
+  // Settings saved before the egress rules (or changed in the database) are checked here too.
+  const refused = post.egress.refusal(post.provider, url);
+  if (refused) return { kind: 'failed', result: { kind: 'transient', reason: refused, code: 'api_url_refused' } };
   try {
-    const response = await fetch(post.url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: post.headers,
       body: post.body,
@@ -46,6 +55,7 @@ export async function postToProvider(post: ProviderPost): Promise<PostOutcome> {
       // No provider documents a redirect on send; following one would replay a URL that
       // carries Green API's token to wherever the Location points.
       redirect: 'error',
+      dispatcher: post.egress.dispatcher(url),
     });
     const text = await response.text();
     return { kind: 'reply', reply: { status: response.status, headers: response.headers, text, json: parseJson(text) } };
@@ -71,6 +81,7 @@ function networkFailure(error: unknown, timeoutMs: number): SendFailure {
     return { kind: 'transient', reason: `no answer within ${timeoutMs} ms`, code: 'timeout' };
   }
   const code = errorCode(error);
+  if (code === 'EDEALIX_BLOCKED_ADDRESS') return { kind: 'transient', reason: 'the API host resolves to an address that is not public: not called', code: 'blocked_address' };
   if (code === 'ECONNREFUSED') return { kind: 'transient', reason: 'connection refused', code: 'connection_refused' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { kind: 'transient', reason: 'connection reset', code: 'connection_reset' };
   if (!code && causeMessage(error) === 'unexpected redirect') return { kind: 'transient', reason: 'unexpected redirect', code: 'unexpected_redirect' };
