@@ -29,6 +29,8 @@ export interface WhatsAppService {
   chainFor(providers: readonly ConfiguredProvider[]): ProviderChain | undefined;
   /** The breaker state of one provider account ('closed' when no send used it lately). */
   circuitState(provider: ConfiguredProvider): CircuitState;
+  /** The cached breaker and limits of this provider's account, if any. */
+  accountFor(provider: ConfiguredProvider): ProviderAccount | undefined;
   /** How many chains and accounts are cached (both bounded). */
   cacheSizes(): { chains: number; accounts: number; tenants: number };
   shutdown(): void;
@@ -139,6 +141,9 @@ export function createWhatsAppService(options: WhatsAppServiceOptions): WhatsApp
     circuitState(provider) {
       const found = accounts.peek(accountKey(provider));
       return found ? breakerState(found.breaker) : 'closed';
+    },
+    accountFor(provider) {
+      return accounts.peek(accountKey(provider));
     },
     cacheSizes() {
       return { chains: chains.size, accounts: accounts.size, tenants: providersCache.size };
