@@ -3,7 +3,7 @@ import type { OutboundWhatsApp, RealProviderName, SendResult, WhatsAppProvider }
 import { createProviderEgress } from '../../src/whatsapp/providers/egress.ts';
 import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from '../../src/whatsapp/providers/index.ts';
 import { fonnteFailure, greenApi400, greenApiQuotaExceeded, metaGraphError, startFakeFonnte, startFakeGreenApi, startFakeMetaCloud, startFakeUltramsg, ultramsgError, ultramsgErrors } from '../support/fake-whatsapp/index.ts';
-import type { FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
+import type { FakeReply, FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
 import { freePort } from '../support/free-port.ts';
 
 /**
@@ -35,6 +35,8 @@ interface Harness {
   textOf(request: RecordedRequest): unknown;
   /** The code a refused credential must produce. */
   refusedCredentialCode: string;
+  /** An error answer whose text this provider quotes in its reason. */
+  errorSaying(text: string): FakeReply;
 }
 
 const body = (request: RecordedRequest) => request.body as Record<string, unknown>;
@@ -57,6 +59,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).message,
     refusedCredentialCode: 'http_401',
+    errorSaying: (text) => ({ status: 400, body: text }),
   },
   {
     name: 'ultramsg',
@@ -71,6 +74,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).body,
     refusedCredentialCode: 'account',
+    errorSaying: (text) => ultramsgError(text),
   },
   {
     name: 'fonnte',
@@ -85,6 +89,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).message,
     refusedCredentialCode: 'account',
+    errorSaying: (text) => fonnteFailure(text),
   },
   {
     name: 'meta-cloud',
@@ -103,6 +108,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => (body(request).text as { body?: unknown }).body,
     refusedCredentialCode: '190',
+    errorSaying: (text) => ({ status: 400, body: { error: { message: text, type: 'OAuthException', code: 100 } } }),
   },
 ];
 
@@ -190,6 +196,16 @@ describe.each(harnesses)('$name conforms to WhatsAppProvider', (harness) => {
     subject.fake.respondWith({ status: 302, headers: { location: `${subject.fake.url}/elsewhere` } });
     expect(await send(subject, subject.create(), outbound())).toMatchObject({ kind: 'transient', code: 'unexpected_redirect' });
     expect(subject.fake.requests).toHaveLength(1);
+  });
+
+  it('quotes an error text short and printable: no control or bidi characters, whatever its size', async () => {
+    subject.fake.respondWith(harness.errorSaying(`\u001b[2J\u0000invalid \u202egnp.exe\r\nX-Injected: 1 ${'A'.repeat(20_000)}`));
+    const result = await send(subject, subject.create(), outbound());
+    expect(result.kind).not.toBe('accepted');
+    const reason = (result as { reason: string }).reason;
+    expect(reason.length).toBeLessThanOrEqual(300);
+    // eslint-disable-next-line no-control-regex -- the control characters are what must not be there
+    expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
   });
 
   it('reports a refused connection as transient', async () => {

@@ -154,16 +154,27 @@ export function invalidNumber(to: string): SendFailure {
   return { kind: 'permanent', reason: `not an E.164 number: ${JSON.stringify(to.slice(0, 32))}`, code: 'invalid_number' };
 }
 
-/** A short, single-line excerpt of provider text for a reason. */
+/**
+ * Control, zero-width and bidi-override characters: in a reason they could rewrite a terminal,
+ * forge a log line or make a text read backwards in the admin's UI.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** The longest reason a provider may give; a quoted excerpt is shorter still. */
+export const MAX_REASON_LENGTH = 300;
+
+/** A short, single-line, printable excerpt of provider text for a reason. */
 export function excerpt(text: string, max = 160): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text.slice(0, 4 * max).replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 /**
  * Wraps a provider's send so it can neither throw nor leak: any escaped error becomes a
  * transient result, and every secret is cut out of the reason (a provider could echo a
- * token back in an error body, and Green API's token sits in the URL).
+ * token back in an error body, and Green API's token sits in the URL); the reason is kept
+ * printable and at most MAX_REASON_LENGTH long.
  *
  * @example
  * return guardedProvider('fonnte', [config.token], (message) => sendViaFonnte(config, message));
@@ -183,7 +194,9 @@ export function guardedProvider(
       } catch (error) {
         result = { kind: 'transient', reason: `${name} send failed unexpectedly: ${error instanceof Error ? error.name : 'unknown error'}`, code: 'unexpected_error' };
       }
-      return result.kind === 'accepted' ? result : { ...result, reason: redact(result.reason) };
+      if (result.kind === 'accepted') return result;
+      const reason = redact(result.reason).replace(UNPRINTABLE, ' ');
+      return { ...result, reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason };
     },
   };
 }
