@@ -61,7 +61,7 @@ describe('HTTP timeouts', () => {
 
 describe('WhatsApp providers from the environment (SPEC §4)', () => {
   it('none configured: no providers, order undefined (the sandbox sends)', () => {
-    expect(loadConfig({}).whatsapp).toEqual({ order: undefined, providers: {}, timeoutMs: 10_000 });
+    expect(loadConfig({}).whatsapp).toEqual({ order: undefined, providers: {}, timeoutMs: 10_000, allowedApiOrigins: [] });
   });
 
   it('reads each provider’s set, and the fallback order', () => {
@@ -83,7 +83,18 @@ describe('WhatsApp providers from the environment (SPEC §4)', () => {
         'meta-cloud': { access_token: 'm-token', phone_number_id: '106540352242922', app_secret: 'm-secret' },
       },
       timeoutMs: 5000,
+      allowedApiOrigins: [],
     });
+  });
+
+  it('WHATSAPP_ALLOWED_API_HOSTS: origins, http allowed, normalised; anything after the host is refused', () => {
+    expect(loadConfig({ WHATSAPP_ALLOWED_API_HOSTS: ' https://Proxy.Example.com , http://127.0.0.1:8080/ ' }).whatsapp.allowedApiOrigins).toEqual([
+      'https://proxy.example.com',
+      'http://127.0.0.1:8080',
+    ]);
+    expect(() => loadConfig({ WHATSAPP_ALLOWED_API_HOSTS: 'https://proxy.example.com/api,ftp://x,not a url' })).toThrow(
+      /WHATSAPP_ALLOWED_API_HOSTS.*"https:\/\/proxy\.example\.com\/api" is not an origin[\s\S]*"ftp:\/\/x"[\s\S]*"not a url"/,
+    );
   });
 
   it('refuses half a set and unknown or repeated names, listing each', () => {

@@ -4,6 +4,7 @@ import { parseMasterKey } from '../crypto/envelope.ts';
 import { FAULT_POINTS, type FaultPoint } from '../flows/fault-points.ts';
 import { REAL_PROVIDER_NAMES, type RealProviderName } from '../whatsapp/provider.ts';
 import type { ProviderSettings } from '../whatsapp/provider-settings.ts';
+import { parseAllowedOrigin } from '../whatsapp/providers/egress.ts';
 
 /**
  * Environment variables are parsed once at boot into one typed object. Empty strings count
@@ -83,13 +84,23 @@ export const ZEnv = z
     WHATSAPP_APP_SECRET: optionalString,
     WHATSAPP_VERIFY_TOKEN: optionalString,
     WHATSAPP_PROVIDERS: z.preprocess(
-      (value) => (value === '' || value === undefined ? undefined : String(value).split(',').map((name) => name.trim()).filter(Boolean)),
+      (value) => (typeof value === 'string' && value !== '' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value === '' ? undefined : value),
       z
         .array(z.enum(REAL_PROVIDER_NAMES, { message: `must list providers among ${REAL_PROVIDER_NAMES.join(', ')}` }))
         .refine((names) => new Set(names).size === names.length, 'must not name a provider twice')
         .optional(),
     ),
     WHATSAPP_TIMEOUT_MS: intInRange(10_000, 100, 120_000),
+    WHATSAPP_ALLOWED_API_HOSTS: z.preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((origin) => origin.trim()).filter(Boolean) : (value ?? [])),
+      z.array(z.string()).transform((origins, ctx) =>
+        origins.map((origin) => {
+          const parsed = parseAllowedOrigin(origin);
+          if (!parsed) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(origin)} is not an origin (http(s)://host[:port], nothing after it)` });
+          return parsed ?? origin;
+        }),
+      ),
+    ),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: optionalString.default('dealix'),
   })
@@ -206,6 +217,11 @@ export interface WhatsAppConfig {
   /** Providers configured by the environment, for every tenant without its own credentials. */
   providers: Partial<ProviderSettings>;
   timeoutMs: number;
+  /**
+   * Origins (WHATSAPP_ALLOWED_API_HOSTS) a tenant may point a provider's api_url at besides the
+   * provider's documented hosts, http allowed; requests to them skip the private-address guard.
+   */
+  allowedApiOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -261,7 +277,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     flowRecoveryIntervalMs: env.DEALIX_FLOW_RECOVERY_INTERVAL_MS,
     approvalTokenTtlHours: env.DEALIX_APPROVAL_TOKEN_TTL_HOURS,
     faultPoint: env.DEALIX_FAULT_POINT,
-    whatsapp: { order: env.WHATSAPP_PROVIDERS, providers: whatsappProvidersFrom(env), timeoutMs: env.WHATSAPP_TIMEOUT_MS },
+    whatsapp: {
+      order: env.WHATSAPP_PROVIDERS,
+      providers: whatsappProvidersFrom(env),
+      timeoutMs: env.WHATSAPP_TIMEOUT_MS,
+      allowedApiOrigins: env.WHATSAPP_ALLOWED_API_HOSTS,
+    },
   };
 }
 

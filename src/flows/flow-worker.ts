@@ -42,6 +42,8 @@ export interface FlowWorker {
 }
 
 const DEFAULT_BACKOFF = { initial: 500, max: 30_000 };
+// How long a runner that began shutting down on its own may take to end before it is abandoned.
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Starts graphile-worker with the `flow_advance` task, after re-queuing every run a dead
@@ -85,6 +87,23 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
       () => onEnded(started, undefined),
       (error: unknown) => onEnded(started, error),
     );
+    // A worker that dies of a lost connection makes the pool shut itself down, and that shutdown
+    // waits for every other worker's job; seen under chaos (PostgreSQL restarted under load), it
+    // never ended, so the promise above never settled and no run moved again. Down at once, and
+    // abandoned (a new runner started) if it has not ended within the grace period.
+    const onSelfShutdown = () => {
+      if (stopping || runner !== started) return;
+      down = 'graphile-worker is shutting down on its own';
+      setTimeout(() => {
+        if (stopping || runner !== started) return;
+        onEnded(started, new Error(`graphile-worker did not finish shutting down within ${SHUTDOWN_GRACE_MS} ms; abandoned`));
+        void Promise.resolve()
+          .then(() => started.stop())
+          .catch(() => undefined);
+      }, SHUTDOWN_GRACE_MS).unref();
+    };
+    started.events.on('pool:gracefulShutdown', onSelfShutdown);
+    started.events.on('pool:forcefulShutdown', onSelfShutdown);
     return recovered;
   };
 

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { osSettingsVersions, templateVersions } from '../db/schema.ts';
 import { REPLY_TEMPLATES, templateVariables, type ReplyTemplate } from '../deals/lifecycle.ts';
+import { TenantCache } from '../tenancy/tenant-cache.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { DEFAULT_BUSINESS_HOURS, ZBusinessHours, type BusinessHours } from './business-hours.ts';
 
@@ -87,16 +88,15 @@ export interface LifecycleConfig {
 }
 
 /**
- * Read on every decision, changed rarely: kept per tenant for CONFIG_TTL_MS in this process.
- * An edit through this process drops its tenant's entry at once; other processes see it within
+ * Read on every decision, changed rarely: kept per tenant for 2 s in this process. An edit
+ * through this process drops its tenant's entry once it commits; other processes see it within
  * the TTL. A reply records the template version it used, so which text went out stays exact.
  */
-const CONFIG_TTL_MS = 2_000;
-const configCache = new Map<string, { config: LifecycleConfig; until: number }>();
+const configCache = new TenantCache<LifecycleConfig>({ max: 10_000, ttlMs: 2_000 });
 
-/** Forgets a tenant's cached settings and templates (called by every write of them). */
-export function forgetLifecycleConfig(tenantId: string): void {
-  configCache.delete(tenantId);
+/** Forgets a tenant's cached settings and templates once `tx` commits (called by every write of them). */
+export function forgetLifecycleConfig(tx: TenantTx, tenantId: string): void {
+  configCache.forgetAfterCommit(tx, (_config, key) => key === tenantId);
 }
 
 /**
@@ -108,13 +108,7 @@ export function forgetLifecycleConfig(tenantId: string): void {
  */
 export async function loadLifecycleConfig(tx: TenantTx, tenantId?: string): Promise<LifecycleConfig> {
   if (tenantId === undefined) return readLifecycleConfig(tx);
-  const cached = configCache.get(tenantId);
-  const now = Date.now();
-  if (cached && cached.until > now) return cached.config;
-  const config = await readLifecycleConfig(tx);
-  // Bounded by the number of tenants this process serves; stale entries are replaced on read.
-  configCache.set(tenantId, { config, until: now + CONFIG_TTL_MS });
-  return config;
+  return configCache.get(tenantId, () => readLifecycleConfig(tx));
 }
 
 async function readLifecycleConfig(tx: TenantTx): Promise<LifecycleConfig> {

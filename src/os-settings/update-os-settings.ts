@@ -14,7 +14,7 @@ export async function updateOsSettings(options: { tx: TenantTx; tenantId: string
   if (input.expected_version !== undefined && input.expected_version !== current.version) {
     throw new AppError('conflict', `The settings are at version ${current.version}, not ${input.expected_version}; reload and edit again`);
   }
-  forgetLifecycleConfig(options.tenantId);
+  forgetLifecycleConfig(tx, options.tenantId);
   return insertOsSettingsVersion(tx, {
     version: current.version + 1,
     businessHours: input.business_hours,

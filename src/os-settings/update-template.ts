@@ -39,6 +39,6 @@ export async function updateTemplate(options: {
   if (input.expected_version !== undefined && input.expected_version !== current) {
     throw new AppError('conflict', `Template ${templateId} is at version ${current}, not ${input.expected_version}; reload and edit again`);
   }
-  forgetLifecycleConfig(options.tenantId);
+  forgetLifecycleConfig(tx, options.tenantId);
   return insertTemplateVersion(tx, { templateId, version: current + 1, text: input.text, note: input.note ?? null, createdBy: options.actor });
 }

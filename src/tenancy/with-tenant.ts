@@ -21,6 +21,24 @@ function wrap(client: pg.PoolClient): TenantTx {
   return tx;
 }
 
+// What runs once the transaction has committed; set for the duration of one withTenant.
+const commitHooks = new WeakMap<TenantTx, Array<() => void>>();
+
+/**
+ * Runs `hook` once the transaction commits, never if it rolls back. For caches of what the
+ * transaction writes: dropped before the commit, a concurrent read would cache the old value
+ * again, and it would outlive the write (a rotated webhook key would keep working for seconds).
+ * Hooks run in order and must not throw: the data is committed by then.
+ *
+ * @example
+ * afterCommit(tx, () => cache.delete(tenantId));
+ */
+export function afterCommit(tx: TenantTx, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) throw new Error('afterCommit: the transaction is not a withTenant transaction that is still open');
+  hooks.push(hook);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface WithTenantOptions {
@@ -44,7 +62,7 @@ export class TenantNotFoundError extends Error {
 /**
  * Runs `work` in one transaction whose `app.tenant_id` is the given tenant, so every row
  * read or written passes the tables' RLS policies for that tenant only. Commits when `work`
- * resolves, rolls back when it throws.
+ * resolves, rolls back when it throws; hooks given to {@link afterCommit} run after the commit.
  *
  * BEGIN and set_config go in one round trip (a simple-protocol batch): the tenant id is
  * checked to be a UUID first, which is what makes inlining it safe.
@@ -69,8 +87,17 @@ export async function withTenant<T>(options: WithTenantOptions, work: (tx: Tenan
       const results = opened as unknown as pg.QueryResult[];
       if (results.at(-1)?.rowCount !== 1) throw new TenantNotFoundError(tenantId);
     }
-    const result = await work(wrap(client));
-    await client.query('COMMIT');
+    const tx = wrap(client);
+    const hooks: Array<() => void> = [];
+    commitHooks.set(tx, hooks);
+    let result: T;
+    try {
+      result = await work(tx);
+      await client.query('COMMIT');
+    } finally {
+      commitHooks.delete(tx);
+    }
+    for (const hook of hooks) hook();
     return result;
   } catch (error) {
     try {

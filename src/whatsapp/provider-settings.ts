@@ -1,9 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import type { RealProviderName, WhatsAppProvider } from './provider.ts';
+import { apiUrlProblem, type ProviderEgress } from './providers/egress.ts';
 import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from './providers/index.ts';
 
 const secret = (what: string) => z.string().trim().min(1, `${what} is required`).max(500);
-const baseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional();
+const baseUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .optional()
+  .openapi({ description: "The provider's API origin. A tenant may only set https and a host the provider documents, unless the operator lists the origin in WHATSAPP_ALLOWED_API_HOSTS" });
 
 /**
  * What each provider needs, as the admin sends it (PUT /whatsapp/providers/{name}) and as the
@@ -15,7 +19,7 @@ export const PROVIDER_SETTINGS = {
   'green-api': z.strictObject({
     instance_id: secret('instance_id'),
     token: secret('token'),
-    api_url: baseUrl.openapi({ description: 'The instance host shown in the console (default https://api.green-api.com)' }),
+    api_url: baseUrl.openapi({ description: 'The instance host shown in the console, e.g. https://7103.api.greenapi.com (default https://api.green-api.com)' }),
     webhook_token: secret('webhook_token').optional().openapi({ description: 'webhookUrlToken: Green API sends it as the Authorization header' }),
   }),
   ultramsg: z.strictObject({
@@ -41,28 +45,46 @@ export const PROVIDER_SETTINGS = {
   }),
 } as const satisfies Record<RealProviderName, z.ZodType>;
 
+/**
+ * The settings a tenant admin may save: the provider's shape, and an `api_url` that passes the
+ * egress rules (https, a documented host, or an origin the operator allows). The environment's
+ * own settings skip this: the operator set them.
+ *
+ * @example
+ * const parsed = tenantProviderSettings('fonnte', config.whatsapp.allowedApiOrigins).safeParse(body);
+ */
+export function tenantProviderSettings(name: RealProviderName, allowedOrigins: readonly string[]): z.ZodType<AnyProviderSettings> {
+  const shape: z.ZodType<AnyProviderSettings> = PROVIDER_SETTINGS[name];
+  return shape.superRefine((settings, ctx) => {
+    const url = (settings as { api_url?: string }).api_url;
+    const problem = url === undefined ? undefined : apiUrlProblem(name, url, allowedOrigins);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['api_url'], message: problem });
+  });
+}
+
 export type ProviderSettings = { [P in RealProviderName]: z.infer<(typeof PROVIDER_SETTINGS)[P]> };
 export type AnyProviderSettings = ProviderSettings[RealProviderName];
 
 /**
- * A provider from its settings.
+ * A provider from its settings; its requests go only where `egress` lets them.
  *
  * @example
- * const provider = createProvider('fonnte', { token }, 10_000);
+ * const provider = createProvider('fonnte', { token }, { timeoutMs: 10_000, egress });
  */
-export function createProvider<P extends RealProviderName>(name: P, settings: ProviderSettings[P], timeoutMs: number): WhatsAppProvider {
+export function createProvider<P extends RealProviderName>(name: P, settings: ProviderSettings[P], options: { timeoutMs: number; egress: ProviderEgress }): WhatsAppProvider {
+  const { timeoutMs, egress } = options;
   switch (name) {
     case 'green-api': {
       const s = settings as ProviderSettings['green-api'];
-      return createGreenApiProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+      return createGreenApiProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs, egress });
     }
     case 'ultramsg': {
       const s = settings as ProviderSettings['ultramsg'];
-      return createUltramsgProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+      return createUltramsgProvider({ instanceId: s.instance_id, token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs, egress });
     }
     case 'fonnte': {
       const s = settings as ProviderSettings['fonnte'];
-      return createFonnteProvider({ token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs });
+      return createFonnteProvider({ token: s.token, ...(s.api_url ? { apiUrl: s.api_url } : {}), timeoutMs, egress });
     }
     case 'meta-cloud': {
       const s = settings as ProviderSettings['meta-cloud'];
@@ -72,6 +94,7 @@ export function createProvider<P extends RealProviderName>(name: P, settings: Pr
         ...(s.api_url ? { apiUrl: s.api_url } : {}),
         ...(s.api_version ? { apiVersion: s.api_version } : {}),
         timeoutMs,
+        egress,
       });
     }
     default:

@@ -57,9 +57,30 @@ export interface BreakerOptions {
   rollingCountTimeout?: number;
 }
 
+/** What shapes a provider account's breaker and limits (see ProviderChainOptions). */
+export type ProviderAccountOptions = Pick<ProviderChainOptions, 'breaker' | 'rateLimits' | 'pairIntervalMs' | 'now'>;
+
+/**
+ * What every send through one provider account shares, whichever chain it goes through: the
+ * circuit breaker (the account's health), the token bucket (Green API's 50/s is per instance)
+ * and the pair limiter (Meta's per-recipient limit is per business number).
+ */
+export interface ProviderAccount {
+  readonly breaker: CircuitBreaker<[WhatsAppProvider, OutboundWhatsApp], SendResult>;
+  readonly bucket: TokenBucket | undefined;
+  readonly pairs: PairLimiter | undefined;
+  /** Stops the breaker's timers; a send still holding the account then skips it as circuit_open. */
+  shutdown(): void;
+}
+
 export interface ProviderChainOptions {
   /** Providers to try, in order. Names must be unique (`circuitState` is asked by name). */
   providers: readonly WhatsAppProvider[];
+  /**
+   * The account each provider sends as, asked on every send (so a cache may replace it). Without
+   * it each provider gets an account of its own, owned (and shut down) by the chain.
+   */
+  accountOf?: (provider: WhatsAppProvider) => ProviderAccount;
   /**
    * One breaker per provider. Its clock is opossum's (`Date.now` and real timers), not `now`:
    * tests of half-open use a small `resetTimeout`.
@@ -147,9 +168,27 @@ class TransientSendFailure extends Error {
 
 interface ChainLink {
   provider: WhatsAppProvider;
-  breaker: CircuitBreaker<[OutboundWhatsApp], SendResult>;
-  bucket: TokenBucket | undefined;
-  pairs: PairLimiter | undefined;
+  /** Set when the chain owns the account (no `accountOf`). */
+  own: ProviderAccount | undefined;
+}
+
+/**
+ * A provider account's breaker and limits, for `accountOf`.
+ *
+ * @example
+ * const account = createProviderAccount('green-api', { breaker: { resetTimeout: 30_000 } });
+ */
+export function createProviderAccount(name: ProviderName, options: ProviderAccountOptions = {}): ProviderAccount {
+  const now = options.now ?? Date.now;
+  const limit = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }[name];
+  const pairIntervalMs = { ...DEFAULT_PAIR_INTERVAL_MS, ...options.pairIntervalMs }[name] ?? 0;
+  const breaker = createBreaker(name, { ...DEFAULT_BREAKER, ...options.breaker });
+  return {
+    breaker,
+    bucket: limit && Number.isFinite(limit.perSecond) ? new TokenBucket({ capacity: limit.burst ?? limit.perSecond, refillPerSecond: limit.perSecond, now }) : undefined,
+    pairs: pairIntervalMs > 0 ? new PairLimiter({ intervalMs: pairIntervalMs, now }) : undefined,
+    shutdown: () => breaker.shutdown(),
+  };
 }
 
 type Acquired = { ok: true } | { ok: false; retryAfterMs: number; code: 'rate_limited' | 'pair_rate_limited' };
@@ -169,26 +208,15 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-  const breakerOptions = { ...DEFAULT_BREAKER, ...options.breaker };
-  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
-  const pairIntervals = { ...DEFAULT_PAIR_INTERVAL_MS, ...options.pairIntervalMs };
+  const accountOptions: ProviderAccountOptions = { ...options, now };
 
   const seen = new Set<ProviderName>();
   const links: ChainLink[] = options.providers.map((provider) => {
     if (seen.has(provider.name)) throw new Error(`provider ${provider.name} is configured twice`);
     seen.add(provider.name);
-    const limit = rateLimits[provider.name];
-    const pairIntervalMs = pairIntervals[provider.name] ?? 0;
-    return {
-      provider,
-      breaker: createBreaker(provider, breakerOptions),
-      bucket:
-        limit && Number.isFinite(limit.perSecond)
-          ? new TokenBucket({ capacity: limit.burst ?? limit.perSecond, refillPerSecond: limit.perSecond, now })
-          : undefined,
-      pairs: pairIntervalMs > 0 ? new PairLimiter({ intervalMs: pairIntervalMs, now }) : undefined,
-    };
+    return { provider, own: options.accountOf ? undefined : createProviderAccount(provider.name, accountOptions) };
   });
+  const accountOf = (link: ChainLink): ProviderAccount => link.own ?? (options.accountOf as (provider: WhatsAppProvider) => ProviderAccount)(link.provider);
 
   /**
    * Takes from the provider's bucket and pair limiter, waiting while the total wait stays within
@@ -196,14 +224,14 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
    * spends the other's budget and a concurrent send cannot slip in between. The budget counts
    * time slept rather than a clock deadline, so a `sleep` that does not move `now` cannot spin.
    */
-  async function acquire(link: ChainLink, to: string): Promise<Acquired> {
+  async function acquire(account: ProviderAccount, to: string): Promise<Acquired> {
     let sleptMs = 0;
     for (;;) {
-      const bucketWait = link.bucket?.peek() ?? 0;
-      const pairWait = link.pairs?.peek(to) ?? 0;
+      const bucketWait = account.bucket?.peek() ?? 0;
+      const pairWait = account.pairs?.peek(to) ?? 0;
       if (bucketWait === 0 && pairWait === 0) {
-        link.bucket?.take();
-        link.pairs?.take(to);
+        account.bucket?.take();
+        account.pairs?.take(to);
         return { ok: true };
       }
       const waitMs = Math.max(bucketWait, pairWait);
@@ -215,9 +243,9 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
     }
   }
 
-  async function callProvider(link: ChainLink, message: OutboundWhatsApp): Promise<SendResult | 'circuit_open'> {
+  async function callProvider(account: ProviderAccount, provider: WhatsAppProvider, message: OutboundWhatsApp): Promise<SendResult | 'circuit_open'> {
     try {
-      return await link.breaker.fire(message);
+      return await account.breaker.fire(provider, message);
     } catch (error) {
       if (error instanceof TransientSendFailure) return error.result;
       // Another send took the single half-open trial call, or the breaker opened while we
@@ -254,6 +282,7 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
 
     for (const link of links) {
       const name = link.provider.name;
+      const account = accountOf(link);
       const isWindowed = name === WINDOWED_PROVIDER;
 
       if (isWindowed && !message.template && !isInsideWindow(input.lastInboundAt ?? null, now())) {
@@ -274,12 +303,12 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
       }
 
       // Checked before the rate limits so an open breaker neither waits nor spends tokens.
-      if (link.breaker.opened) {
+      if (account.breaker.opened) {
         await skip(name, 'circuit_open', 'circuit open');
         continue;
       }
 
-      const acquired = await acquire(link, message.to);
+      const acquired = await acquire(account, message.to);
       if (!acquired.ok) {
         const reason = acquired.code === 'pair_rate_limited' ? 'rate limited (same recipient)' : 'rate limited';
         await skip(name, acquired.code, reason, acquired.retryAfterMs);
@@ -291,7 +320,7 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
       // The caller's row must exist before the provider is called; if writing it fails, this
       // throws and the provider is never called.
       await input.onAttempt?.({ provider: name, startedAt, outcome: 'started' });
-      const answer = await callProvider(link, outgoing);
+      const answer = await callProvider(account, link.provider, outgoing);
       const latencyMs = Math.max(0, now() - startedMs);
 
       if (answer === 'circuit_open') {
@@ -334,11 +363,11 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
     circuitState(name: ProviderName): CircuitState {
       const link = links.find((candidate) => candidate.provider.name === name);
       if (!link) throw new Error(`provider ${name} is not in this chain`);
-      if (link.breaker.halfOpen) return 'half_open';
-      return link.breaker.opened ? 'open' : 'closed';
+      return breakerState(accountOf(link).breaker);
     },
     shutdown(): void {
-      for (const link of links) link.breaker.shutdown();
+      // Accounts from `accountOf` belong to whoever gave them.
+      for (const link of links) link.own?.shutdown();
     },
   };
 }
@@ -387,16 +416,23 @@ function isInsideWindow(lastInboundAt: Date | null, nowMs: number): boolean {
   return lastInboundAt !== null && nowMs - lastInboundAt.getTime() < CUSTOMER_SERVICE_WINDOW_MS;
 }
 
+/** A breaker's state as the API reports it. */
+export function breakerState(breaker: ProviderAccount['breaker']): CircuitState {
+  if (breaker.halfOpen) return 'half_open';
+  return breaker.opened ? 'open' : 'closed';
+}
+
 /**
- * One breaker per provider. The action turns a transient result into a rejection (so it counts
+ * One breaker per provider account; the provider to call is an argument, since chains built for
+ * different tenants hold their own adapter objects for the same account. The action turns a transient result into a rejection (so it counts
  * as a failure) and resolves accepted and permanent results (so they count as successes: an
  * invalid number says nothing about the provider's health). No opossum timeout: providers have
  * their own HTTP timeouts, and an abandoned call could still be accepted after we moved on to
  * the next provider — a double send. No fallback and no cache, so an accepted result is never
  * replaced.
  */
-function createBreaker(provider: WhatsAppProvider, options: Required<BreakerOptions>): CircuitBreaker<[OutboundWhatsApp], SendResult> {
-  const action = async (message: OutboundWhatsApp): Promise<SendResult> => {
+function createBreaker(name: ProviderName, options: Required<BreakerOptions>): CircuitBreaker<[WhatsAppProvider, OutboundWhatsApp], SendResult> {
+  const action = async (provider: WhatsAppProvider, message: OutboundWhatsApp): Promise<SendResult> => {
     let result: SendResult;
     try {
       result = await provider.send(message);
@@ -409,7 +445,7 @@ function createBreaker(provider: WhatsAppProvider, options: Required<BreakerOpti
     return result;
   };
   return new CircuitBreaker(action, {
-    name: provider.name,
+    name,
     timeout: false,
     errorThresholdPercentage: options.errorThresholdPercentage,
     volumeThreshold: options.volumeThreshold,

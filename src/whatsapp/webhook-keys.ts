@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type pg from 'pg';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import { whatsappWebhookKeys } from '../db/schema.ts';
+import { TenantCache } from '../tenancy/tenant-cache.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 
 /**
@@ -59,7 +60,8 @@ export interface EnsureWebhookKeyOptions {
  */
 export async function ensureWebhookKey(options: EnsureWebhookKeyOptions): Promise<WebhookKey> {
   const { tx, tenantId, masterKey, actor, rotate } = options;
-  if (rotate) forgetTenantKeys(tenantId);
+  // After the commit: a webhook racing the rotation could otherwise cache the old key again.
+  if (rotate) knownKeys.forgetAfterCommit(tx, (entry) => entry.tenantId === tenantId);
   if (!rotate) {
     const existing = await readWebhookKey({ tx, tenantId, masterKey });
     if (existing) return { ...existing, created: false };
@@ -103,25 +105,18 @@ export async function readWebhookKey(options: { tx: TenantTx; tenantId: string; 
 export async function unsafeTenantForWebhookKey(pool: pg.Pool, key: string): Promise<string | undefined> {
   if (!WEBHOOK_KEY_PATTERN.test(key)) return undefined;
   const sha = webhookKeySha256(key);
-  const now = Date.now();
-  const known = knownKeys.get(sha);
-  if (known && known.until > now) return known.tenantId;
-  const result = await pool.query<{ tenant_id: string | null }>('SELECT whatsapp_webhook_tenant($1) AS tenant_id', [sha]);
-  const tenantId = result.rows[0]?.tenant_id ?? undefined;
-  // Only keys that exist are remembered: random keys from a scanner must not grow the map.
-  if (tenantId) knownKeys.set(sha, { tenantId, until: now + KNOWN_KEY_TTL_MS });
-  else knownKeys.delete(sha);
-  return tenantId;
+  // Only keys that exist are remembered: random keys from a scanner must not fill the cache.
+  const known = await knownKeys.get(sha, async () => {
+    const result = await pool.query<{ tenant_id: string | null }>('SELECT whatsapp_webhook_tenant($1) AS tenant_id', [sha]);
+    const tenantId = result.rows[0]?.tenant_id;
+    return tenantId ? { tenantId } : undefined;
+  });
+  return known?.tenantId;
 }
 
 /**
  * Providers post in bursts, so a key's tenant is remembered for a few seconds, sparing a round
- * trip per webhook. A rotation in this process forgets the tenant's old key at once; other
- * processes stop accepting it within the TTL.
+ * trip per webhook. A rotation in this process forgets the tenant's old key once it commits;
+ * other processes stop accepting it within the TTL.
  */
-const KNOWN_KEY_TTL_MS = 5_000;
-const knownKeys = new Map<string, { tenantId: string; until: number }>();
-
-function forgetTenantKeys(tenantId: string): void {
-  for (const [sha, entry] of knownKeys) if (entry.tenantId === tenantId) knownKeys.delete(sha);
-}
+const knownKeys = new TenantCache<{ tenantId: string }>({ max: 10_000, ttlMs: 5_000 });

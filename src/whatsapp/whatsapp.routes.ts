@@ -5,7 +5,7 @@ import { AppError } from '../server/app-error.ts';
 import { problemResponse } from '../server/problem.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
 import { deleteProviderCredentials, saveProviderCredentials } from './credentials.store.ts';
-import { PROVIDER_SETTINGS } from './provider-settings.ts';
+import { tenantProviderSettings } from './provider-settings.ts';
 import { listProviderStatus } from './provider-status.ts';
 import { testSend } from './test-send.ts';
 import type { WhatsAppService } from './whatsapp-service.ts';
@@ -28,19 +28,20 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
     }),
     async (c) => {
       const { name } = c.req.valid('param');
-      const parsed = PROVIDER_SETTINGS[name].safeParse(c.req.valid('json'));
+      // The api_url rules (https, documented hosts, WHATSAPP_ALLOWED_API_HOSTS) keep a tenant from aiming sends at our network.
+      const parsed = tenantProviderSettings(name, deps.whatsapp.config.allowedApiOrigins).safeParse(c.req.valid('json'));
       if (!parsed.success) {
         throw new AppError('validation_failed', `The ${name} settings are not valid`, {
           errors: parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message })),
         });
       }
-      deps.whatsapp.forgetProviders(c.var.auth.tenantId);
+      deps.whatsapp.forgetProviders(c.var.tx, c.var.auth.tenantId);
       const saved = await saveProviderCredentials({
         tx: c.var.tx,
         tenantId: c.var.auth.tenantId,
         masterKey: deps.masterKey,
         provider: name,
-        settings: parsed.data as never,
+        settings: parsed.data,
         actor: c.var.auth.sub,
       });
       return c.json({ provider: name, configured: true as const, source: 'tenant' as const, fields: Object.keys(parsed.data).sort(), updated_at: saved.updatedAt.toISOString() }, 200);
@@ -60,7 +61,7 @@ export function whatsappRoutes(deps: Omit<ExecuteDeps, 'logger'> & { whatsapp: W
     }),
     async (c) => {
       const { name } = c.req.valid('param');
-      deps.whatsapp.forgetProviders(c.var.auth.tenantId);
+      deps.whatsapp.forgetProviders(c.var.tx, c.var.auth.tenantId);
       if (!(await deleteProviderCredentials({ tx: c.var.tx, provider: name }))) throw new AppError('not_found', `No credentials of this tenant for ${name}`);
       return c.body(null, 204);
     },

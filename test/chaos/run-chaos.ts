@@ -112,7 +112,7 @@ async function run(cleanup: Cleanup): Promise<number> {
     PORT: String(port),
     HOST: '127.0.0.1',
     NODE_ENV: 'production',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'error',
     DATABASE_URL: database.ownerUrl,
     DEALIX_APP_DB_PASSWORD: secrets.appPassword,
     DEALIX_JWT_SECRET: jwtSecret,

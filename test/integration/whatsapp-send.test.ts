@@ -33,7 +33,11 @@ const fakes = () => [green, ultra, fonnte, meta];
 beforeAll(async () => {
   [green, ultra, fonnte, meta] = await Promise.all([startFakeGreenApi(), startFakeUltramsg(), startFakeFonnte(), startFakeMetaCloud()]);
   // A breaker that opens after 6 calls at ≥ 50 % failures and half-opens 300 ms later, so the test sees it move.
-  t = await createTestApp({ chain: { breaker: { volumeThreshold: 6, errorThresholdPercentage: 50, resetTimeout: 300 } } });
+  t = await createTestApp({
+    chain: { breaker: { volumeThreshold: 6, errorThresholdPercentage: 50, resetTimeout: 300 } },
+    // The fakes listen on loopback over http: only an operator-allowed origin may be that.
+    whatsapp: { allowedApiOrigins: [green, ultra, fonnte, meta].map((fake) => fake.url) },
+  });
   a = await t.createTestTenant('wa-send');
   adminA = await a.token('admin');
   managerA = await a.token('sales_manager', await a.addUser(['sales_manager']));

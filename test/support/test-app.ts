@@ -83,7 +83,7 @@ export async function createTestApp(
   });
   const logger = createLogger({ level: 'debug', destination });
   const whatsapp = createWhatsAppService({
-    config: { order: undefined, providers: {}, timeoutMs: 2_000, ...options.whatsapp },
+    config: { order: undefined, providers: {}, timeoutMs: 2_000, allowedApiOrigins: [], ...options.whatsapp },
     masterKey: TEST_MASTER_KEY,
     ...(options.chain ? { chain: options.chain } : {}),
   });

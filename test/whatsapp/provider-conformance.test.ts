@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboundWhatsApp, RealProviderName, SendResult, WhatsAppProvider } from '../../src/whatsapp/provider.ts';
+import { createProviderEgress } from '../../src/whatsapp/providers/egress.ts';
 import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from '../../src/whatsapp/providers/index.ts';
 import { fonnteFailure, greenApi400, greenApiQuotaExceeded, metaGraphError, startFakeFonnte, startFakeGreenApi, startFakeMetaCloud, startFakeUltramsg, ultramsgError, ultramsgErrors } from '../support/fake-whatsapp/index.ts';
-import type { FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
+import type { FakeReply, FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
 import { freePort } from '../support/free-port.ts';
 
 /**
@@ -34,16 +35,21 @@ interface Harness {
   textOf(request: RecordedRequest): unknown;
   /** The code a refused credential must produce. */
   refusedCredentialCode: string;
+  /** An error answer whose text this provider quotes in its reason. */
+  errorSaying(text: string): FakeReply;
 }
 
 const body = (request: RecordedRequest) => request.body as Record<string, unknown>;
+
+/** The fakes are local http servers: the operator allows their origins (WHATSAPP_ALLOWED_API_HOSTS). */
+const local = (...urls: Array<string | undefined>) => createProviderEgress({ allowedOrigins: urls.flatMap((url) => (url ? [new URL(url).origin] : [])) });
 
 const harnesses: Harness[] = [
   {
     name: 'green-api',
     async start() {
       const fake = await startFakeGreenApi({ instanceId: '1101000001', token: 'GREEN-SECRET-a1b2c3d4' });
-      return { fake, credential: fake.token, create: (o = {}) => createGreenApiProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createGreenApiProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/waInstance1101000001/sendMessage/GREEN-SECRET-a1b2c3d4');
@@ -53,12 +59,13 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).message,
     refusedCredentialCode: 'http_401',
+    errorSaying: (text) => ({ status: 400, body: text }),
   },
   {
     name: 'ultramsg',
     async start() {
       const fake = await startFakeUltramsg({ instanceId: 'instance1150', token: 'ULTRA-SECRET-e5f6a7b8' });
-      return { fake, credential: fake.token, create: (o = {}) => createUltramsgProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createUltramsgProvider({ instanceId: fake.instanceId, token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/instance1150/messages/chat');
@@ -67,12 +74,13 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).body,
     refusedCredentialCode: 'account',
+    errorSaying: (text) => ultramsgError(text),
   },
   {
     name: 'fonnte',
     async start() {
       const fake = await startFakeFonnte({ token: 'FONNTE-SECRET-c9d0e1f2' });
-      return { fake, credential: fake.token, create: (o = {}) => createFonnteProvider({ token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }) };
+      return { fake, credential: fake.token, create: (o = {}) => createFonnteProvider({ token: o.credential ?? fake.token, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }) };
     },
     expectRequest(request, message) {
       expect(request.path).toBe('/send');
@@ -81,6 +89,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => body(request).message,
     refusedCredentialCode: 'account',
+    errorSaying: (text) => fonnteFailure(text),
   },
   {
     name: 'meta-cloud',
@@ -89,7 +98,7 @@ const harnesses: Harness[] = [
       return {
         fake,
         credential: fake.accessToken,
-        create: (o = {}) => createMetaCloudProvider({ accessToken: o.credential ?? fake.accessToken, phoneNumberId: fake.phoneNumberId, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000 }),
+        create: (o = {}) => createMetaCloudProvider({ accessToken: o.credential ?? fake.accessToken, phoneNumberId: fake.phoneNumberId, apiUrl: o.apiUrl ?? fake.url, timeoutMs: o.timeoutMs ?? 2_000, egress: local(fake.url, o.apiUrl) }),
       };
     },
     expectRequest(request, message) {
@@ -99,6 +108,7 @@ const harnesses: Harness[] = [
     },
     textOf: (request) => (body(request).text as { body?: unknown }).body,
     refusedCredentialCode: '190',
+    errorSaying: (text) => ({ status: 400, body: { error: { message: text, type: 'OAuthException', code: 100 } } }),
   },
 ];
 
@@ -186,6 +196,16 @@ describe.each(harnesses)('$name conforms to WhatsAppProvider', (harness) => {
     subject.fake.respondWith({ status: 302, headers: { location: `${subject.fake.url}/elsewhere` } });
     expect(await send(subject, subject.create(), outbound())).toMatchObject({ kind: 'transient', code: 'unexpected_redirect' });
     expect(subject.fake.requests).toHaveLength(1);
+  });
+
+  it('quotes an error text short and printable: no control or bidi characters, whatever its size', async () => {
+    subject.fake.respondWith(harness.errorSaying(`\u001b[2J\u0000invalid \u202egnp.exe\r\nX-Injected: 1 ${'A'.repeat(20_000)}`));
+    const result = await send(subject, subject.create(), outbound());
+    expect(result.kind).not.toBe('accepted');
+    const reason = (result as { reason: string }).reason;
+    expect(reason.length).toBeLessThanOrEqual(300);
+    // eslint-disable-next-line no-control-regex -- the control characters are what must not be there
+    expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
   });
 
   it('reports a refused connection as transient', async () => {
@@ -376,7 +396,7 @@ describe('credentials', () => {
     const fake = await startFakeUltramsg({ token: 'ECHOED-SECRET-1234' });
     try {
       fake.respondWith(ultramsgError('token ECHOED-SECRET-1234 is not valid for this instance'));
-      const result = await createUltramsgProvider({ instanceId: fake.instanceId, token: fake.token, apiUrl: fake.url }).send(outbound());
+      const result = await createUltramsgProvider({ instanceId: fake.instanceId, token: fake.token, apiUrl: fake.url, egress: local(fake.url) }).send(outbound());
       expect(result.kind).toBe('transient');
       expect(JSON.stringify(result)).not.toContain('ECHOED-SECRET-1234');
     } finally {

@@ -13,6 +13,7 @@ import {
   unreadableSuccess,
   type ProviderReply,
 } from './provider-http.ts';
+import { DEFAULT_EGRESS, type ProviderEgress } from './egress.ts';
 
 export interface FonnteConfig {
   /** The device token, sent as the raw Authorization header (no "Bearer"). */
@@ -20,6 +21,8 @@ export interface FonnteConfig {
   /** Default https://api.fonnte.com. */
   apiUrl?: string;
   timeoutMs?: number;
+  /** Where requests may go; default: the documented hosts only, every address checked. */
+  egress?: ProviderEgress;
 }
 
 /** Reasons about the device or account: another provider may well deliver. */
@@ -45,6 +48,8 @@ export function createFonnteProvider(config: FonnteConfig): WhatsAppProvider {
     if (!target || !countryCode) return invalidNumber(message.to);
     // Fonnte has no client reference field, so the idempotency key cannot travel with the message.
     const outcome = await postToProvider({
+      provider: 'fonnte',
+      egress: config.egress ?? DEFAULT_EGRESS,
       url,
       headers: { 'content-type': 'application/json', authorization: config.token },
       body: JSON.stringify({ target, message: message.text, countryCode }),

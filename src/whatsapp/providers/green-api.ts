@@ -12,6 +12,7 @@ import {
   unreadableSuccess,
   type ProviderReply,
 } from './provider-http.ts';
+import { DEFAULT_EGRESS, type ProviderEgress } from './egress.ts';
 
 export interface GreenApiConfig {
   instanceId: string;
@@ -20,6 +21,8 @@ export interface GreenApiConfig {
   /** Per instance, shown in the console; default https://api.green-api.com. */
   apiUrl?: string;
   timeoutMs?: number;
+  /** Where requests may go; default: the documented hosts only, every address checked. */
+  egress?: ProviderEgress;
 }
 
 /**
@@ -38,6 +41,8 @@ export function createGreenApiProvider(config: GreenApiConfig): WhatsAppProvider
     if (!digits) return invalidNumber(message.to);
     // Green API has no client reference field, so the idempotency key cannot travel with the message.
     const outcome = await postToProvider({
+      provider: 'green-api',
+      egress: config.egress ?? DEFAULT_EGRESS,
       url,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ chatId: `${digits}@c.us`, message: message.text }),

@@ -13,6 +13,7 @@ import {
   unreadableSuccess,
   type ProviderReply,
 } from './provider-http.ts';
+import { DEFAULT_EGRESS, type ProviderEgress } from './egress.ts';
 
 export interface MetaCloudConfig {
   accessToken: string;
@@ -22,6 +23,8 @@ export interface MetaCloudConfig {
   /** Default v23.0. */
   apiVersion?: string;
   timeoutMs?: number;
+  /** Where requests may go; default: the documented hosts only, every address checked. */
+  egress?: ProviderEgress;
 }
 
 /**
@@ -61,6 +64,8 @@ export function createMetaCloudProvider(config: MetaCloudConfig): WhatsAppProvid
     if (!to) return invalidNumber(message.to);
     // The Cloud API has no idempotency key on send; deduplication relies on our outbound row.
     const outcome = await postToProvider({
+      provider: 'meta-cloud',
+      egress: config.egress ?? DEFAULT_EGRESS,
       url,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${config.accessToken}` },
       body: JSON.stringify(metaPayload(to, message)),

@@ -1,4 +1,6 @@
+import { fetch } from 'undici';
 import type { OutboundWhatsApp, SendResult, WhatsAppProvider, RealProviderName } from '../provider.ts';
+import type { ProviderEgress } from './egress.ts';
 
 /**
  * What the four HTTP providers share: one POST with a deadline, a body read that survives
@@ -20,7 +22,10 @@ export type SendFailure = Exclude<SendResult, { kind: 'accepted' }>;
 export type PostOutcome = { kind: 'reply'; reply: ProviderReply } | { kind: 'failed'; result: SendFailure };
 
 export interface ProviderPost {
+  provider: RealProviderName;
   url: string;
+  /** Where this provider may send: checked before the request and at connect time. */
+  egress: ProviderEgress;
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
@@ -37,8 +42,12 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * if (outcome.kind === 'failed') return outcome.result;
  */
 export async function postToProvider(post: ProviderPost): Promise<PostOutcome> {
+  const url = new URL(post.url);
+  // Settings saved before the egress rules (or changed in the database) are checked here too.
+  const refused = post.egress.refusal(post.provider, url);
+  if (refused) return { kind: 'failed', result: { kind: 'transient', reason: refused, code: 'api_url_refused' } };
   try {
-    const response = await fetch(post.url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: post.headers,
       body: post.body,
@@ -46,6 +55,7 @@ export async function postToProvider(post: ProviderPost): Promise<PostOutcome> {
       // No provider documents a redirect on send; following one would replay a URL that
       // carries Green API's token to wherever the Location points.
       redirect: 'error',
+      dispatcher: post.egress.dispatcher(url),
     });
     const text = await response.text();
     return { kind: 'reply', reply: { status: response.status, headers: response.headers, text, json: parseJson(text) } };
@@ -71,6 +81,7 @@ function networkFailure(error: unknown, timeoutMs: number): SendFailure {
     return { kind: 'transient', reason: `no answer within ${timeoutMs} ms`, code: 'timeout' };
   }
   const code = errorCode(error);
+  if (code === 'EDEALIX_BLOCKED_ADDRESS') return { kind: 'transient', reason: 'the API host resolves to an address that is not public: not called', code: 'blocked_address' };
   if (code === 'ECONNREFUSED') return { kind: 'transient', reason: 'connection refused', code: 'connection_refused' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { kind: 'transient', reason: 'connection reset', code: 'connection_reset' };
   if (!code && causeMessage(error) === 'unexpected redirect') return { kind: 'transient', reason: 'unexpected redirect', code: 'unexpected_redirect' };
@@ -143,16 +154,27 @@ export function invalidNumber(to: string): SendFailure {
   return { kind: 'permanent', reason: `not an E.164 number: ${JSON.stringify(to.slice(0, 32))}`, code: 'invalid_number' };
 }
 
-/** A short, single-line excerpt of provider text for a reason. */
+/**
+ * Control, zero-width and bidi-override characters: in a reason they could rewrite a terminal,
+ * forge a log line or make a text read backwards in the admin's UI.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** The longest reason a provider may give; a quoted excerpt is shorter still. */
+export const MAX_REASON_LENGTH = 300;
+
+/** A short, single-line, printable excerpt of provider text for a reason. */
 export function excerpt(text: string, max = 160): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text.slice(0, 4 * max).replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 /**
  * Wraps a provider's send so it can neither throw nor leak: any escaped error becomes a
  * transient result, and every secret is cut out of the reason (a provider could echo a
- * token back in an error body, and Green API's token sits in the URL).
+ * token back in an error body, and Green API's token sits in the URL); the reason is kept
+ * printable and at most MAX_REASON_LENGTH long.
  *
  * @example
  * return guardedProvider('fonnte', [config.token], (message) => sendViaFonnte(config, message));
@@ -172,7 +194,9 @@ export function guardedProvider(
       } catch (error) {
         result = { kind: 'transient', reason: `${name} send failed unexpectedly: ${error instanceof Error ? error.name : 'unknown error'}`, code: 'unexpected_error' };
       }
-      return result.kind === 'accepted' ? result : { ...result, reason: redact(result.reason) };
+      if (result.kind === 'accepted') return result;
+      const reason = redact(result.reason).replace(UNPRINTABLE, ' ');
+      return { ...result, reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason };
     },
   };
 }

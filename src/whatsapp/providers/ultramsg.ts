@@ -13,6 +13,7 @@ import {
   unreadableSuccess,
   type ProviderReply,
 } from './provider-http.ts';
+import { DEFAULT_EGRESS, type ProviderEgress } from './egress.ts';
 
 export interface UltramsgConfig {
   /** For example `instance1150`. */
@@ -21,6 +22,8 @@ export interface UltramsgConfig {
   /** Default https://api.ultramsg.com. */
   apiUrl?: string;
   timeoutMs?: number;
+  /** Where requests may go; default: the documented hosts only, every address checked. */
+  egress?: ProviderEgress;
 }
 
 /** UNCONFIRMED: Ultramsg documents no length limit for referenceId; 64 is a conservative guess. */
@@ -50,6 +53,8 @@ export function createUltramsgProvider(config: UltramsgConfig): WhatsAppProvider
       referenceId: referenceId(message.idempotencyKey),
     });
     const outcome = await postToProvider({
+      provider: 'ultramsg',
+      egress: config.egress ?? DEFAULT_EGRESS,
       url,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
