@@ -342,7 +342,7 @@ async function unwind(
   const failedStep = (error.step as string | undefined) ?? flow.steps[run.nextStep]?.name ?? '(none)';
   await tx(async (t) => {
     await updateRun(t, run.id, { status, error, completedAt: new Date(), nextAttemptAt: null, waitSignal: null, waitUntil: null });
-    await addCheckpoint(t, { runId: run.id, step: null, status, note: String(error.message ?? ''), state });
+    await addCheckpoint(t, { runId: run.id, step: null, status, note: typeof error.message === 'string' ? error.message : '', state });
     if (status === 'failed') {
       await insertDeadLetter(t, {
         runId: run.id,

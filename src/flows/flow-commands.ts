@@ -8,6 +8,7 @@ import { addCheckpoint, enqueueAdvance, findRun, findRunByIdempotencyKey, insert
 export interface StartFlowOptions {
   tx: TenantTx;
   // The run stores input as JSON; the flow's own input type does not matter here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a run's input is JSON; any flow's input type is accepted
   flow: FlowDefinition<any>;
   input: Record<string, unknown>;
   correlationId?: string | null;

@@ -107,9 +107,11 @@ export function defineFlow<Input = Record<string, unknown>>(flow: FlowDefinition
 /** Flows by name and version; runs record the version they started on and keep it. */
 export class FlowRegistry {
   // Flows differ in their input type; the registry hands them back untyped (runs store input as JSON).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- flows differ in their input type
   readonly #flows = new Map<string, FlowDefinition<any>>();
 
   // Any input type is accepted, see above.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any flow's input type is accepted
   register(flow: FlowDefinition<any>): void {
     const key = `${flow.name}@${flow.version}`;
     if (this.#flows.has(key)) throw new Error(`flow ${key} is registered twice`);

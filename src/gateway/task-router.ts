@@ -11,6 +11,7 @@ export interface ActionPlugin {
   payload: z.ZodType<Record<string, unknown>>;
   /** Flow versions; the first is the default, others are reachable through canary. */
   // Each plugin's flow has its own input type; the router only needs names and versions.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each plugin's flow has its own input type
   flows: readonly FlowDefinition<any>[];
 }
 
