@@ -114,6 +114,19 @@ const tx = <T>(work: Parameters<typeof withTenant<T>>[1], tenantId = tenant.id) 
 const start = (name: string, input: Record<string, unknown> = {}, tenantId = tenant.id) =>
   tx((x) => startFlow({ tx: x, flow: flows[name] as FlowDefinition, input }), tenantId).then((r) => r.run.id);
 
+/** Cancels the run in a transaction held open until `hold` resolves: the cancel has written, not committed. */
+async function cancelHeldOpen(runId: string) {
+  const hold = deferred();
+  const cancelled = deferred();
+  const cancel = tx(async (x) => {
+    await cancelFlow({ tx: x, runId });
+    cancelled.resolve();
+    await hold.promise;
+  });
+  await cancelled.promise;
+  return { hold, cancel };
+}
+
 async function until(runId: string, statuses: string[], timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -186,14 +199,7 @@ describe('checkpoint numbering (item 13)', () => {
     await entered.promise;
 
     // The cancel locks the run and writes its checkpoint, and stays open while the step ends.
-    const hold = deferred();
-    const cancelled = deferred();
-    const cancel = tx(async (x) => {
-      await cancelFlow({ tx: x, runId });
-      cancelled.resolve();
-      await hold.promise;
-    });
-    await cancelled.promise;
+    const { hold, cancel } = await cancelHeldOpen(runId);
     gate.resolve();
     // The engine's checkpoint write now waits for the cancel (on the run row after the fix,
     // on the checkpoint's unique index before it).
@@ -223,14 +229,7 @@ describe('a cancel racing a waiting run (found by the unwind crash test)', () =>
     expect((await findRunNow(runId))?.status).toBe('waiting');
 
     // The cancel holds the run row; the engine reads the run (no cancel yet), then waits for the row.
-    const hold = deferred();
-    const cancelled = deferred();
-    const cancel = tx(async (x) => {
-      await cancelFlow({ tx: x, runId });
-      cancelled.resolve();
-      await hold.promise;
-    });
-    await cancelled.promise;
+    const { hold, cancel } = await cancelHeldOpen(runId);
     const advancing = advanceRun(deps, { tenantId: tenant.id, runId });
     await untilTrue('the engine waits for the run row', async () => (await lockWaiters()) >= 1);
     hold.resolve();
