@@ -20,7 +20,7 @@ import { uuidv7 } from '../src/db/uuid-v7.ts';
 import { startFlow } from '../src/flows/flow-commands.ts';
 import { defineFlow, FlowRegistry, type StepDefinition } from '../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../src/flows/flow-worker.ts';
-import { createLogger } from '../src/server/logger.ts';
+import { createLogger } from '../src/http/logger.ts';
 import { createTenant } from '../src/tenancy/create-tenant.ts';
 import { withTenant } from '../src/tenancy/with-tenant.ts';
 import { percentile, runLoopLoad, runQueryLoad, type LoadResult } from './load.ts';

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from './config/config.ts';
-import { createLogger } from './server/logger.ts';
-import { startServer, type RunningServer } from './server/start-server.ts';
-import { initTelemetry } from './server/telemetry.ts';
+import { createLogger } from './http/logger.ts';
+import { startServer, type RunningServer } from './app/start-server.ts';
+import { initTelemetry } from './http/telemetry.ts';
 
 /** `npm start`: the product, on embedded PostgreSQL unless DATABASE_URL says otherwise. */
 async function main(): Promise<void> {

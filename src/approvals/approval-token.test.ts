@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import {
   APPROVAL_TOKEN_TYPE,
   ApprovalTokenError,

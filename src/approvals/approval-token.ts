@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 
 /**
  * Approval tokens are bearer proofs that a human (or a standing approval) allowed one

@@ -3,7 +3,7 @@ import { approvalRequests, deals, flowRuns, standingApprovals } from '../db/sche
 import { scopeCondition, type DealScope } from '../deals/deals.store.ts';
 import { signalFlow } from '../flows/flow-commands.ts';
 import { DEFAULT_POLICY_VERSION, POLICY_SETS } from '../policy/policy-sets.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { mintApprovalToken } from './approval-token.ts';
 import { ZStandingConditions, type TStandingConditions } from './standing-approvals.ts';

@@ -1,9 +1,15 @@
 import type { MiddlewareHandler } from 'hono';
-import { claimForCaller } from '../idempotency/idempotency.middleware.ts';
-import { AppError } from '../server/app-error.ts';
-import type { AppEnv } from '../server/context.ts';
+import { AppError } from '../http/app-error.ts';
+import type { AppEnv } from '../http/context.ts';
 import { hasPermission, type Permission } from './roles.ts';
-import type { TokenVerifier } from './verify-token.ts';
+import type { AuthContext, TokenVerifier } from './verify-token.ts';
+
+declare module '../http/context.ts' {
+  interface AppVariables {
+    /** The verified caller, set by {@link authenticate}. */
+    auth: AuthContext;
+  }
+}
 
 /** Requires a valid bearer token and puts the caller in `c.var.auth`. */
 export function authenticate(verifier: TokenVerifier): MiddlewareHandler<AppEnv> {
@@ -28,6 +34,9 @@ export function requirePermission(permission: Permission): MiddlewareHandler<App
     if (!hasPermission(c.var.auth.roles, permission)) {
       throw new AppError('forbidden', `Your role(s) ${c.var.auth.roles.join(', ')} may not ${permission.replace(':', ' ')}`);
     }
-    return claimForCaller(c, next);
+    const pending = c.var.idempotency;
+    if (pending) return pending.claimForCaller(c, next);
+    await next();
+    return undefined;
   };
 }

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import type { JwtConfig } from '../config/config.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import { ROLE_VALUES, type Role } from './roles.ts';
 
 /** Who is calling: everything a request knows about its caller comes from the token. */

@@ -5,10 +5,10 @@ import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { createPool } from '../db/client.ts';
 import { openDatabase, prepareDatabase } from '../db/database-runtime.ts';
 import { classifyIntent } from '../intents/classify-intent.ts';
-import { AppError } from '../server/app-error.ts';
-import { createLogger } from '../server/logger.ts';
+import { AppError } from '../http/app-error.ts';
+import { createLogger } from '../http/logger.ts';
 import { createTenant } from '../tenancy/create-tenant.ts';
-import { seedDemoTenant } from '../tenancy/seed-demo.ts';
+import { seedDemoTenant } from '../app/seed-demo.ts';
 import { findUserWithRole, unsafeFindTenantBySlug } from '../tenancy/tenants.store.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
 

@@ -1,10 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseMasterKey } from '../crypto/envelope.ts';
-import { FAULT_POINTS, type FaultPoint } from '../flows/fault-points.ts';
-import { REAL_PROVIDER_NAMES, type RealProviderName } from '../whatsapp/provider.ts';
-import type { ProviderSettings } from '../whatsapp/provider-settings.ts';
-import { parseAllowedOrigin } from '../whatsapp/providers/egress.ts';
+import { FAULT_POINTS, type FaultPoint } from './fault-points.ts';
+import { parseAllowedOrigin, WHATSAPP_PROVIDER_NAMES, type EnvProviderAccounts, type WhatsAppProviderName } from './whatsapp-env.ts';
 
 /**
  * Environment variables are parsed once at boot into one typed object. Empty strings count
@@ -86,7 +84,7 @@ export const ZEnv = z
     WHATSAPP_PROVIDERS: z.preprocess(
       (value) => (typeof value === 'string' && value !== '' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value === '' ? undefined : value),
       z
-        .array(z.enum(REAL_PROVIDER_NAMES, { message: `must list providers among ${REAL_PROVIDER_NAMES.join(', ')}` }))
+        .array(z.enum(WHATSAPP_PROVIDER_NAMES, { message: `must list providers among ${WHATSAPP_PROVIDER_NAMES.join(', ')}` }))
         .refine((names) => new Set(names).size === names.length, 'must not name a provider twice')
         .optional(),
     ),
@@ -213,9 +211,9 @@ export interface HttpTimeouts {
 
 export interface WhatsAppConfig {
   /** The fallback order (WHATSAPP_PROVIDERS); undefined: the configured ones in SPEC order. */
-  order: RealProviderName[] | undefined;
+  order: WhatsAppProviderName[] | undefined;
   /** Providers configured by the environment, for every tenant without its own credentials. */
-  providers: Partial<ProviderSettings>;
+  providers: Partial<EnvProviderAccounts>;
   timeoutMs: number;
   /**
    * Origins (WHATSAPP_ALLOWED_API_HOSTS) a tenant may point a provider's api_url at besides the
@@ -288,8 +286,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 
 const defined = <T extends Record<string, unknown>>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
-function whatsappProvidersFrom(env: TEnv): Partial<ProviderSettings> {
-  const providers: Partial<ProviderSettings> = {};
+function whatsappProvidersFrom(env: TEnv): Partial<EnvProviderAccounts> {
+  const providers: Partial<EnvProviderAccounts> = {};
   if (env.GREEN_API_INSTANCE_ID && env.GREEN_API_TOKEN) {
     providers['green-api'] = defined({ instance_id: env.GREEN_API_INSTANCE_ID, token: env.GREEN_API_TOKEN, api_url: env.GREEN_API_URL, webhook_token: env.GREEN_API_WEBHOOK_TOKEN });
   }

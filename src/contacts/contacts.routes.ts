@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../http/router.ts';
 import { ZContact, ZContactPage, ZCreateContactRequest, ZListContactsQuery, ZUpdateContactRequest } from './contacts.schemas.ts';
 import { createContact } from './create-contact.ts';
 import { getContact } from './get-contact.ts';

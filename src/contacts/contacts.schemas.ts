@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ZPageMeta, ZPageQuery } from '../server/pagination.ts';
+import { ZPageMeta, ZPageQuery } from '../http/pagination.ts';
 import { toE164 } from './phone.ts';
 
 export const ZPhone = z

@@ -1,4 +1,4 @@
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TContact } from './contacts.schemas.ts';
 import { findContact, toContact } from './contacts.store.ts';

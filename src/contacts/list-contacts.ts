@@ -1,5 +1,5 @@
-import { AppError } from '../server/app-error.ts';
-import { decodeCursor, toPage } from '../server/pagination.ts';
+import { AppError } from '../http/app-error.ts';
+import { decodeCursor, toPage } from '../http/pagination.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TContact, TListContactsQuery } from './contacts.schemas.ts';
 import { selectContacts, toContact } from './contacts.store.ts';

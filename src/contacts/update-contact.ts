@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { contacts } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TContact, TUpdateContactRequest } from './contacts.schemas.ts';
 import { toContact } from './contacts.store.ts';

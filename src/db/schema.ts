@@ -18,8 +18,28 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { ROLE_VALUES } from '../auth/roles.ts';
-import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
 import { uuidv7 } from './uuid-v7.ts';
+
+/**
+ * The values `deals.stage` may hold, in lifecycle order. The database owns the list (its check
+ * constraint is built from it); src/deals/deal-stages.ts gives each stage its meaning and its
+ * transitions, and tsc refuses a stage there that is missing here or the other way round.
+ */
+export const DEAL_STAGE_VALUES = [
+  'new_lead',
+  'qualifying',
+  'qualified',
+  'nurturing',
+  'meeting_booked',
+  'meeting_done',
+  'proposal_sent',
+  'negotiating',
+  'payment_requested',
+  'pilot_active',
+  'closed_won',
+  'closed_lost',
+  'opted_out',
+] as const;
 
 /**
  * Tables. Row-level security, roles and grants live in the custom SQL migrations under

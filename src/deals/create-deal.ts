@@ -1,5 +1,5 @@
 import { deals } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TCreateDealRequest, TDeal } from './deals.schemas.ts';
 import { insertActivity, toDeal, type DealScope } from './deals.store.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isLimitedToOwn, type Permission } from '../auth/roles.ts';
 import type { AuthContext } from '../auth/verify-token.ts';
 import { contacts, deals } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { findDeal, scopeCondition, type DealScope } from './deals.store.ts';
 

@@ -7,6 +7,7 @@ describe('deal lifecycle table', () => {
       'new_lead', 'qualifying', 'qualified', 'nurturing', 'meeting_booked', 'meeting_done', 'proposal_sent',
       'negotiating', 'payment_requested', 'pilot_active', 'closed_won', 'closed_lost', 'opted_out',
     ]);
+    expect(Object.keys(DEAL_STAGES)).toEqual(DEAL_STAGE_VALUES);
   });
 
   it('only names known stages as targets, never itself', () => {

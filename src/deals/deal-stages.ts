@@ -1,3 +1,5 @@
+import { DEAL_STAGE_VALUES as STORED_STAGES } from '../db/schema.ts';
+
 /**
  * The deal lifecycle (SPEC §3) as data. Transitions are checked here and then guarded in
  * SQL (`UPDATE … WHERE stage = $from`), so two concurrent moves cannot both win.
@@ -29,10 +31,11 @@ export const DEAL_STAGES = {
   closed_lost: { terminal: true, next: [] },
   /** The contact asked to stop (PDPL). Terminal; nothing is ever sent again. */
   opted_out: { terminal: true, next: [] },
-} as const satisfies Record<string, { terminal: boolean; next: readonly string[] }>;
+} as const satisfies Record<(typeof STORED_STAGES)[number], { terminal: boolean; next: readonly (typeof STORED_STAGES)[number][] }>;
 
 export type DealStage = keyof typeof DEAL_STAGES;
-export const DEAL_STAGE_VALUES = Object.keys(DEAL_STAGES) as [DealStage, ...DealStage[]];
+/** In lifecycle order (the stored order; the keys above follow it, which the lifecycle test checks). */
+export const DEAL_STAGE_VALUES: [DealStage, ...DealStage[]] = [...STORED_STAGES];
 
 export function canTransition(from: DealStage, to: DealStage): boolean {
   const allowed: readonly string[] = DEAL_STAGES[from].next;

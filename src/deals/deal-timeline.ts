@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import { activities, decisions, inboundMessages, outboundMessages } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TTimelineItem } from './deals.schemas.ts';
 import { findDeal, type DealScope } from './deals.store.ts';

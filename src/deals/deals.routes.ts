@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv } from '../server/context.ts';
+import type { AppEnv } from '../http/context.ts';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import { ZPageQuery } from '../server/pagination.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
+import { ZPageQuery } from '../http/pagination.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../http/router.ts';
 import { createDeal } from './create-deal.ts';
 import { dealScopeFor } from './deal-scope.ts';
 import {
@@ -22,7 +22,7 @@ import { getDealTimeline } from './deal-timeline.ts';
 import { getDeal } from './get-deal.ts';
 import { listDealActivities } from './list-deal-activities.ts';
 import { listDeals } from './list-deals.ts';
-import { transitionDealStage } from './transition-deal-stage.ts';
+import { transitionDealStage, type StopOutreach } from './transition-deal-stage.ts';
 import { updateDeal } from './update-deal.ts';
 
 
@@ -31,7 +31,7 @@ function writer(c: Context<AppEnv>) {
   return { tx: c.var.tx, actor: c.var.auth.sub, scope: dealScopeFor(c.var.auth, 'deals:write'), correlationId: c.var.correlationId };
 }
 
-export function dealsRoutes() {
+export function dealsRoutes(deps: { stopOutreach: StopOutreach }) {
   const router = createRouter();
 
   router.openapi(
@@ -124,6 +124,7 @@ export function dealsRoutes() {
         actor: c.var.auth.sub,
         scope: dealScopeFor(c.var.auth, 'deals:write'),
         correlationId: c.var.correlationId,
+        stopOutreach: deps.stopOutreach,
       });
       const cancelled = stopped
         ? { cancelled_outbound_ids: stopped.outboundIds, cancelled_timed_reply_run_ids: stopped.timedReplyRunIds, in_flight_outbound_ids: stopped.inFlightOutboundIds }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ZPageMeta, ZPageQuery } from '../server/pagination.ts';
+import { ZPageMeta, ZPageQuery } from '../http/pagination.ts';
 import { DEAL_STAGE_VALUES } from './deal-stages.ts';
 
 export const ZDealStage = z.enum(DEAL_STAGE_VALUES, { message: `must be one of ${DEAL_STAGE_VALUES.join(', ')}` }).openapi('DealStage');

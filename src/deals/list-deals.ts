@@ -1,4 +1,4 @@
-import { decodeCursor, toPage } from '../server/pagination.ts';
+import { decodeCursor, toPage } from '../http/pagination.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDeal, TListDealsQuery } from './deals.schemas.ts';
 import { selectDeals, toDeal, type DealScope } from './deals.store.ts';

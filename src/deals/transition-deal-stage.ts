@@ -1,11 +1,26 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { stopOutboundFor, type StoppedOutbound } from '../compliance/opt-out.ts';
 import { deals } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { canTransition, DEAL_STAGES, type DealStage } from './deal-stages.ts';
 import type { TActivity, TDeal, TTransitionRequest } from './deals.schemas.ts';
 import { findDeal, insertActivity, scopeCondition, toActivity, toDeal, type DealScope } from './deals.store.ts';
+
+/** What stopping a contact's outreach did; the stage change records it on the deal's timeline. */
+export interface StoppedOutbound {
+  /** Queued messages cancelled. */
+  outboundIds: string[];
+  /** Messages already claimed by a send (at or about to be at a provider): reported, not cancelled. */
+  inFlightOutboundIds: string[];
+  timedReplyRunIds: string[];
+}
+
+/**
+ * Stops everything queued or scheduled for a contact, in the caller's transaction. Deals do not
+ * know what can be queued (outbound messages, timed replies live in domains built on deals), so
+ * the composition root passes src/os/opt-out.ts's `stopOutboundFor` in.
+ */
+export type StopOutreach = (options: { tx: TenantTx; contactId: string }) => Promise<StoppedOutbound>;
 
 export interface TransitionDealStageOptions {
   tx: TenantTx;
@@ -14,6 +29,8 @@ export interface TransitionDealStageOptions {
   actor: string;
   scope: DealScope;
   correlationId?: string;
+  /** Called when the deal moves into opted_out; required, so no path can forget the opt-out. */
+  stopOutreach: StopOutreach;
 }
 
 /**
@@ -25,7 +42,7 @@ export interface TransitionDealStageOptions {
 export async function transitionDealStage(
   options: TransitionDealStageOptions,
 ): Promise<{ deal: TDeal; activity: TActivity; stopped?: StoppedOutbound }> {
-  const { tx, dealId, input, actor, scope, correlationId } = options;
+  const { tx, dealId, input, actor, scope, correlationId, stopOutreach } = options;
   const current = await findDeal(tx, dealId, scope);
   if (!current) throw new AppError('not_found', `Deal ${dealId} does not exist`);
   const from = (input.from ?? current.stage) as DealStage;
@@ -51,7 +68,7 @@ export async function transitionDealStage(
     throw new AppError('conflict', `The deal left stage ${from} while this request was running; reload and retry`);
   }
   // Opt-out stops everything queued or scheduled for the contact, in this same transaction.
-  const stopped = input.to === 'opted_out' ? await stopOutboundFor({ tx, contactId: row.contactId }) : undefined;
+  const stopped = input.to === 'opted_out' ? await stopOutreach({ tx, contactId: row.contactId }) : undefined;
   const activity = await insertActivity(tx, {
     dealId,
     type: 'stage_changed',

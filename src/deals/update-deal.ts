@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { deals } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDeal, TUpdateDealRequest } from './deals.schemas.ts';
 import { findDeal, insertActivity, scopeCondition, toDeal, type DealScope } from './deals.store.ts';

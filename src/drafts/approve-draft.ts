@@ -3,9 +3,9 @@ import { approveRequest, withdrawRequest } from '../approvals/approvals.ts';
 import { drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { executeAction, type ExecuteDeps, type ExecuteOutcome } from '../gateway/execute-action.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { contactHasOptedOut } from '../whatsapp/outbound.ts';
+import { contactHasOptedOut } from '../whatsapp/outbound/outbound.ts';
 import type { TApproveDraftResponse } from './drafts.schemas.ts';
 import { insertDraftActivity, lockDraft, requirePending, toDraft, type DraftRow } from './drafts.store.ts';
 

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { dealScopeFor } from '../deals/deal-scope.ts';
 import type { ExecuteDeps } from '../gateway/execute-action.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../http/router.ts';
 import { approveDraft } from './approve-draft.ts';
 import { ZApproveDraftResponse, ZDraft, ZDraftPage, ZEditDraftRequest, ZListDraftsQuery, ZRejectDraftRequest } from './drafts.schemas.ts';
 import { editDraft } from './edit-draft.ts';

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ZPageMeta, ZPageQuery } from '../server/pagination.ts';
+import { ZPageMeta, ZPageQuery } from '../http/pagination.ts';
 
 export const DRAFT_STATUSES = ['pending', 'approved', 'discarded'] as const;
 export const ZDraftStatus = z.enum(DRAFT_STATUSES);

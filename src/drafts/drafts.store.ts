@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { activities, deals, drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDraft } from './drafts.schemas.ts';
 

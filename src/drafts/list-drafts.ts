@@ -1,5 +1,5 @@
 import type { DealScope } from '../deals/deals.store.ts';
-import { decodeCursor, toPage } from '../server/pagination.ts';
+import { decodeCursor, toPage } from '../http/pagination.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDraft, TListDraftsQuery } from './drafts.schemas.ts';
 import { selectDrafts, toDraft } from './drafts.store.ts';

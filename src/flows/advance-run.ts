@@ -1,10 +1,10 @@
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { safeErrorMessage } from '../db/query-error.ts';
-import { contextForCorrelationId, tracer } from '../server/telemetry.ts';
+import { safeErrorMessage } from '../http/query-error.ts';
+import { contextForCorrelationId, tracer } from '../http/telemetry.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
-import { noFaults, type FaultInjector } from './fault-points.ts';
+import { noFaults, type FaultInjector } from '../config/fault-points.ts';
 import { backoffMs, DEFAULT_RETRY, PermanentStepError, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
 import {
   addCheckpoint,

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { deadLetters, flowRuns } from '../db/schema.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { FlowDefinition } from './flow-definition.ts';
 import { addCheckpoint, enqueueAdvance, findRun, findRunByIdempotencyKey, insertSignal, TERMINAL_STATUSES, updateRun, type FlowRunRow } from './flows.store.ts';

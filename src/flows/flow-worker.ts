@@ -1,7 +1,7 @@
 import { Logger as GraphileLogger, run as runGraphileWorker, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { z } from 'zod';
-import { safeErrorMessage } from '../db/query-error.ts';
+import { safeErrorMessage } from '../http/query-error.ts';
 import { withTenant } from '../tenancy/with-tenant.ts';
 import { advanceRun, type FlowEngineDeps } from './advance-run.ts';
 import { enqueueAdvance, unsafeListIncompleteRuns, unsafeListStrandedRuns } from './flows.store.ts';

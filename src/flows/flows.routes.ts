@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import { AppError } from '../server/app-error.ts';
-import { decodeCursor, toPage, ZPageMeta, ZPageQuery } from '../server/pagination.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../server/router.ts';
+import { AppError } from '../http/app-error.ts';
+import { decodeCursor, toPage, ZPageMeta, ZPageQuery } from '../http/pagination.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../http/router.ts';
 import { cancelFlow, replayDeadLetter, resumeFlow, signalFlow } from './flow-commands.ts';
 import type { FlowRegistry } from './flow-definition.ts';
 import { findRun, listCheckpoints, selectDeadLetters, selectRuns, type DeadLetterRow, type FlowCheckpointRow, type FlowRunRow } from './flows.store.ts';

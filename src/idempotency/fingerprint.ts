@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { findInputIssue } from '../server/json-input.ts';
+import { findInputIssue } from '../http/json-input.ts';
 
 /**
  * SHA-256 over method, path and the RFC 8785 canonical form of the JSON body, so the same
  * request with keys reordered or spacing changed has the same fingerprint. A body that is
  * not JSON is hashed as sent (the request will fail validation and store nothing anyway).
  *
- * So is JSON every route refuses (src/server/json-input.ts: lone surrogates, U+0000, too deep,
+ * So is JSON every route refuses (src/http/json-input.ts: lone surrogates, U+0000, too deep,
  * too many values). It runs before validation, and canonicalize recurses: on a body nested
  * thousands deep it would overflow, or not, depending on the stack left at the call.
  */

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import { AppError } from '../server/app-error.ts';
-import type { AppEnv, PendingIdempotencyKey } from '../server/context.ts';
+import { AppError } from '../http/app-error.ts';
+import type { AppEnv, PendingIdempotencyKey } from '../http/context.ts';
 import { requestFingerprint } from './fingerprint.ts';
 import { claimIdempotencyKey, recordIdempotentResponse, releaseIdempotencyKey } from './idempotency.store.ts';
 
@@ -27,7 +27,7 @@ export function idempotency(options: { ttlHours: number }): MiddlewareHandler<Ap
         errors: [{ field: 'header.idempotency-key', message: 'must be 1–255 visible ASCII characters' }],
       });
     }
-    const pending: PendingIdempotencyKey = { key, ttlHours: options.ttlHours, claimed: false };
+    const pending: PendingIdempotencyKey = { key, ttlHours: options.ttlHours, claimed: false, claimForCaller };
     c.set('idempotency', pending);
     await next();
     if (!pending.claimed && !c.error && c.res.status < 400) {

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, jsonBody, jsonResponse } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, jsonBody, jsonResponse } from '../http/router.ts';
 import { classifyIntent } from './classify-intent.ts';
 import { ZClassifyIntentRequest, ZIntentClassification } from './intents.schemas.ts';
 

@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { REPLY_TEMPLATES } from '../deals/lifecycle.ts';
-import { AppError } from '../server/app-error.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
+import { AppError } from '../http/app-error.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../http/router.ts';
 import {
   ZOsSettings,
   ZOsSettingsHistory,

@@ -1,4 +1,4 @@
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TUpdateOsSettingsRequest } from './os-settings.schemas.ts';
 import { currentOsSettings, forgetLifecycleConfig, insertOsSettingsVersion, type OsSettings } from './os-settings.store.ts';

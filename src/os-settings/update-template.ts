@@ -1,7 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { templateVersions } from '../db/schema.ts';
 import { REPLY_TEMPLATES, TEMPLATE_VARIABLES, templateVariables } from '../deals/lifecycle.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TUpdateTemplateRequest } from './os-settings.schemas.ts';
 import { forgetLifecycleConfig, insertTemplateVersion, type TemplateVersion } from './os-settings.store.ts';

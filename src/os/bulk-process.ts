@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../http/logger.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
-import { problemBody, toAppError, validationError } from '../server/problem.ts';
+import { problemBody, toAppError, validationError } from '../http/problem.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { ZProcessRequest, type TBulkProcessResult } from './os.schemas.ts';
 import { processEvent } from './process-event.ts';

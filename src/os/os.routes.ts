@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/auth.middleware.ts';
 import { dealScopeFor } from '../deals/deal-scope.ts';
 import type { ExecuteDeps } from '../gateway/execute-action.ts';
-import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../server/router.ts';
+import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../http/router.ts';
 import { loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import { describeStages } from './describe-stages.ts';
 import { bulkProcess } from './bulk-process.ts';

@@ -3,7 +3,7 @@ import { ZName, ZPhone } from '../contacts/contacts.schemas.ts';
 import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
 import { LIFECYCLE_EVENT_VALUES, TEMPLATE_LANGUAGES } from '../deals/lifecycle.ts';
 import { INTENT_VALUES } from '../intents/intents.ts';
-import type { ProblemBody } from '../server/problem.ts';
+import type { ProblemBody } from '../http/problem.ts';
 import { ACTION_MODES } from './decide.ts';
 
 const ZStage = z.enum(DEAL_STAGE_VALUES);

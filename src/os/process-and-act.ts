@@ -6,9 +6,9 @@ import { createDeal } from '../deals/create-deal.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { stopOutboundFor, type StoppedOutbound } from '../compliance/opt-out.ts';
+import { stopOutboundFor, type StoppedOutbound } from './opt-out.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { cancelTimedReplies, TIMED_REPLY_FLOW, type TimedReplyInput, type TimedReplyKind } from './timed-reply.flow.ts';
 import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';
@@ -111,6 +111,7 @@ export async function processAndAct(options: ProcessAndActOptions): Promise<TPro
       actor,
       scope,
       correlationId,
+      stopOutreach: stopOutboundFor,
     }));
   }
   // The transition into opted_out stopped the contact's queued messages and timers; a contact

@@ -5,7 +5,7 @@ import { DEAL_STAGE_VALUES, type DealStage } from '../deals/deal-stages.ts';
 import { findDeal, type DealScope } from '../deals/deals.store.ts';
 import { LIFECYCLE, type TemplateLanguage } from '../deals/lifecycle.ts';
 import { loadLifecycleConfig, type LifecycleConfig } from '../os-settings/os-settings.store.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { decideNextStep } from './decide.ts';
 import type { TProcessRequest, TProcessResponse } from './os.schemas.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { uuidv7 } from '../db/uuid-v7.ts';
-import { AppError } from '../server/app-error.ts';
+import { AppError } from '../http/app-error.ts';
 import { insertTenant, insertUser, type TenantRow } from './tenants.store.ts';
 import { withTenant, type TenantTx } from './with-tenant.ts';
 

@@ -1,8 +1,15 @@
 import type { MiddlewareHandler } from 'hono';
 import type pg from 'pg';
-import { AppError } from '../server/app-error.ts';
-import type { AppEnv } from '../server/context.ts';
-import { TenantNotFoundError, withTenant } from './with-tenant.ts';
+import { AppError } from '../http/app-error.ts';
+import type { AppEnv } from '../http/context.ts';
+import { TenantNotFoundError, withTenant, type TenantTx } from './with-tenant.ts';
+
+declare module '../http/context.ts' {
+  interface AppVariables {
+    /** The request's tenant transaction, opened by {@link tenantScope}. */
+    tx: TenantTx;
+  }
+}
 
 /** Thrown inside the transaction to roll it back while keeping the response already made. */
 class RollbackForResponse extends Error {}

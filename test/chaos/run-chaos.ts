@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { issueToken } from '../../src/auth/issue-token.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.ts';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/http/logger.ts';
 import { Cleanup, freePort, makeTempDir, removeDir, spawnNode, stopChild, type Child } from '../../bench/processes.ts';
 import { fields, startFakeServer, type FakeReply, type RecordedRequest } from '../support/fake-whatsapp/fake-server.ts';
 

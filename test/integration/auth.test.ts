@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verify-token.ts';
-import { AppError } from '../../src/server/app-error.ts';
+import { AppError } from '../../src/http/app-error.ts';
 import { createTestApp, TEST_JWT_SECRET, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 let t: TestApp;

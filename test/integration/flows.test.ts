@@ -6,7 +6,7 @@ import { cancelFlow, replayDeadLetter, resumeFlow, signalFlow, startFlow } from 
 import { defineFlow, FlowRegistry, type FlowDefinition } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { findRun, listCheckpoints } from '../../src/flows/flows.store.ts';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/http/logger.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { translatePgError } from '../../src/db/sqlstate.ts';
+import { translatePgError } from '../../src/http/sqlstate.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { createTestApp, readJson, type TestApp } from '../support/test-app.ts';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type HttpTimeouts } from '../../src/config/config.ts';
-import { listenHttp } from '../../src/server/http-server.ts';
+import { listenHttp } from '../../src/app/http-server.ts';
 import { createTestApp, readJson, type TestApp } from '../support/test-app.ts';
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
-import { AppError } from '../../src/server/app-error.ts';
+import { AppError } from '../../src/http/app-error.ts';
 import { createTestApp, readJson, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 /**

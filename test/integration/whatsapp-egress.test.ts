@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveProviderCredentials } from '../../src/whatsapp/credentials.store.ts';
+import { saveProviderCredentials } from '../../src/whatsapp/outbound/credentials.store.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { startFakeGreenApi, startFakeUltramsg, type FakeGreenApi, type FakeUltramsg } from '../support/fake-whatsapp/index.ts';
 import { createTestApp, TEST_MASTER_KEY, type TestApp, type TestTenant } from '../support/test-app.ts';

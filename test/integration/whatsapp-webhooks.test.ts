@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFixture, rawFixture } from '../fixtures/whatsapp-webhooks/load-fixture.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import type { StepContext } from '../../src/flows/flow-definition.ts';
-import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION } from '../../src/whatsapp/inbound.flow.ts';
+import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION } from '../../src/whatsapp/inbound/inbound-message.ts';
 import { createTestApp, readJson, type TestApp, type TestTenant } from '../support/test-app.ts';
 
 /**
@@ -394,7 +394,7 @@ describe('refused webhooks store nothing', () => {
     await expectRefused(404, () => post('sandbox', s.key, body));
   });
 
-  // KNOWN GAP, outside this change: src/server/request-context.ts writes `path: c.req.path` in
+  // KNOWN GAP, outside this change: src/http/request-context.ts writes `path: c.req.path` in
   // every access log line, and the path holds the webhook key. The fix is there (log the route,
   // or mask the last segment under /webhooks/); this test flips to failing once it is made.
   it('the access log line does not hold the webhook key', async () => {

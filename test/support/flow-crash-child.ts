@@ -10,10 +10,10 @@
  * crashed test run leaves no orphan workers behind.
  */
 import { createPool } from '../../src/db/client.ts';
-import { FAULT_POINTS, killAt, type FaultPoint } from '../../src/flows/fault-points.ts';
+import { FAULT_POINTS, killAt, type FaultPoint } from '../../src/config/fault-points.ts';
 import { FlowRegistry } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker } from '../../src/flows/flow-worker.ts';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/http/logger.ts';
 import { compensationProbeFlow, crashProbeFlow } from './crash-probe-flow.ts';
 
 function required(name: string): string {

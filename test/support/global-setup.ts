@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { ensureAppRoleLogin, runMigrations } from '../../src/db/migrate.ts';
 import { createWriteStream } from 'node:fs';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/http/logger.ts';
 import { freePort } from './free-port.ts';
 
 export interface TestPostgres {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { OutboundWhatsApp, RealProviderName, SendResult, WhatsAppProvider } from '../../src/whatsapp/provider.ts';
-import { createProviderEgress } from '../../src/whatsapp/providers/egress.ts';
-import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from '../../src/whatsapp/providers/index.ts';
+import type { OutboundWhatsApp, RealProviderName, SendResult, WhatsAppProvider } from '../../src/whatsapp/outbound/provider.ts';
+import { createProviderEgress } from '../../src/whatsapp/outbound/providers/egress.ts';
+import { createFonnteProvider, createGreenApiProvider, createMetaCloudProvider, createUltramsgProvider } from '../../src/whatsapp/outbound/providers/index.ts';
 import { fonnteFailure, greenApi400, greenApiQuotaExceeded, metaGraphError, startFakeFonnte, startFakeGreenApi, startFakeMetaCloud, startFakeUltramsg, ultramsgError, ultramsgErrors } from '../support/fake-whatsapp/index.ts';
 import type { FakeReply, FakeServer, RecordedRequest } from '../support/fake-whatsapp/index.ts';
 import { freePort } from '../support/free-port.ts';

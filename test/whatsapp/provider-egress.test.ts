@@ -1,8 +1,8 @@
 import type net from 'node:net';
 import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiUrlProblem, createProviderEgress, isPublicAddress } from '../../src/whatsapp/providers/egress.ts';
-import { createFonnteProvider, createGreenApiProvider } from '../../src/whatsapp/providers/index.ts';
+import { apiUrlProblem, createProviderEgress, isPublicAddress } from '../../src/whatsapp/outbound/providers/egress.ts';
+import { createFonnteProvider, createGreenApiProvider } from '../../src/whatsapp/outbound/providers/index.ts';
 import { startFakeGreenApi, type FakeGreenApi } from '../support/fake-whatsapp/index.ts';
 
 /**

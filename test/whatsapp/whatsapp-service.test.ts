@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConfiguredProvider } from '../../src/whatsapp/credentials.store.ts';
-import { createWhatsAppService, type WhatsAppService } from '../../src/whatsapp/whatsapp-service.ts';
+import type { ConfiguredProvider } from '../../src/whatsapp/outbound/credentials.store.ts';
+import { createWhatsAppService, type WhatsAppService } from '../../src/whatsapp/outbound/whatsapp-service.ts';
 import { startFakeGreenApi, startFakeUltramsg, type FakeGreenApi, type FakeUltramsg } from '../support/fake-whatsapp/index.ts';
 
 /**
