@@ -76,12 +76,11 @@ class DealixProcess {
   }
 
   /** Sends a signal and waits for the exit; fails the test if it takes longer than `timeoutMs`. */
-  async signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo & { ms: number }> {
-    const started = Date.now();
+  async signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> {
     this.child.kill(signal);
     const result = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
     if (!result) throw new Error(`dealix did not exit within ${timeoutMs} ms of ${signal}:\n${this.output}`);
-    return { ...result, ms: Date.now() - started };
+    return result;
   }
 }
 
@@ -349,7 +348,7 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     expect(stopped.code, proc.output).toBe(0);
   });
 
-  it('SIGTERM: exits 0 within a few seconds and leaves no PostgreSQL behind', { timeout: 60_000 }, async () => {
+  it('SIGTERM: exits 0 through the orderly shutdown and leaves no PostgreSQL behind', { timeout: 60_000 }, async () => {
     const setup = await embeddedSetup(shared);
     const proc = new DealixProcess(setup.env);
     const { token } = await proc.ready();
@@ -365,8 +364,9 @@ describe('node src/main.ts on embedded PostgreSQL', () => {
     const stopped = await proc.signalAndWait('SIGTERM', 8_000);
     expect(stopped.code, proc.output).toBe(0);
     expect(stopped.signal).toBeNull();
-    expect(stopped.ms).toBeLessThan(5_000);
-    expect(proc.output).toContain('stopped cleanly');
+    // The orderly path, in order (the 8 s above is only a hang guard): not a forced exit.
+    expect(proc.output.indexOf('shutting down'), proc.output).toBeGreaterThanOrEqual(0);
+    expect(proc.output.indexOf('stopped cleanly'), proc.output).toBeGreaterThan(proc.output.indexOf('shutting down'));
     await expectNoPostgresLeft(setup.pgDir, pid, children);
     // The HTTP port is released too.
     await expect(http(setup.port, '/healthz')).rejects.toThrow();
@@ -499,9 +499,8 @@ async function writeStaleLock(setup: EmbeddedSetup, pid: number): Promise<void> 
 // ---------------------------------------------------------------------------------------------
 
 describe('node src/main.ts with invalid configuration', () => {
-  it('exits 1 quickly and names every bad variable at once', { timeout: 30_000 }, async () => {
+  it('exits 1 before touching anything and names every bad variable at once', { timeout: 30_000 }, async () => {
     const dataDir = await makeTempDir('dealix-proc-');
-    const started = Date.now();
     const proc = new DealixProcess({
       ...baseEnv(),
       DEALIX_DATA_DIR: dataDir,
@@ -512,7 +511,8 @@ describe('node src/main.ts with invalid configuration', () => {
     const result = await Promise.race([proc.exited, sleep(15_000).then(() => undefined)]);
     expect(result, `still running:\n${proc.output}`).toBeDefined();
     expect(result?.code, proc.output).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Refused at the config parse, before any database work: the data directory stays empty.
+    expect(await readdir(dataDir)).toEqual([]);
     expect(proc.stderr).toContain('Invalid configuration');
     for (const variable of ['PORT', 'DEALIX_JWT_SECRET', 'DATABASE_URL']) {
       expect(proc.stderr).toMatch(new RegExp(`^\\s*- ${variable}: `, 'm'));
