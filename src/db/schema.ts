@@ -524,7 +524,7 @@ export const outboundMessages = pgTable(
     unique('outbound_messages__tenant_idempotency_key__key').on(t.tenantId, t.idempotencyKey),
     check('outbound_messages__channel__check', sql`${t.channel} IN ('whatsapp')`),
     // `sending`: claimed by the send step, at (or about to be at) a provider; an opt-out reports it in flight.
-    check('outbound_messages__status__check', sql`${t.status} IN ('queued', 'sending', 'sent', 'failed', 'cancelled')`),
+    check('outbound_messages__status__check', sql`${t.status} IN ('queued', 'sending', 'sent', 'failed', 'cancelled', 'delivery_unknown')`),
     check('outbound_messages__language__check', sql`${t.language} IN ('ar', 'en')`),
     check('outbound_messages__to_e164__check', sql`${t.toE164} ~ '^\\+[1-9][0-9]{6,14}$'`),
     index('outbound_messages__tenant_contact_status_idx').on(t.tenantId, t.contactId, t.status),

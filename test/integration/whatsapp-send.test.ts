@@ -12,7 +12,7 @@ import {
   type FakeMetaCloud,
   type FakeUltramsg,
 } from '../support/fake-whatsapp/index.ts';
-import type { StepContext } from '../../src/flows/flow-definition.ts';
+import { PermanentStepError, type StepContext } from '../../src/flows/flow-definition.ts';
 import { withTenant, type TenantTx } from '../../src/tenancy/with-tenant.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 
@@ -214,16 +214,41 @@ describe('a send resumed after a crash', () => {
     expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 0, 0]);
   });
 
-  it('mid-call (a started attempt with no answer): only that provider is tried again, under the same key', async () => {
+  it('mid-call (a started attempt with no answer): delivery unknown, nobody is called again, the run fails for a person', async () => {
     resetFakes();
     const contactId = await contact(adminA, a);
     const outboundId = await queued(contactId, 'resume-started');
     await attempt(outboundId, 'fonnte', 'started');
-    const outcome = await resumeSend(contactId, outboundId, '00000000-0000-7000-8000-00000000a002');
-    expect(outcome).toMatchObject({ output: { status: 'sent', provider: 'fonnte' } });
-    expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 1, 0]);
-    const rows2 = await rows(`SELECT outcome FROM whatsapp_send_attempts WHERE outbound_id = $1 ORDER BY started_at`, [outboundId]);
-    expect(rows2.map((row) => row.outcome)).toEqual(['accepted', 'accepted']);
+    // Fonnte may have the message already and does not deduplicate on our key: a second call
+    // (to it or to anyone) could reach the lead twice.
+    await expect(resumeSend(contactId, outboundId, '00000000-0000-7000-8000-00000000a002')).rejects.toThrow(PermanentStepError);
+    expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 0, 0]);
+    const [row] = await rows(`SELECT status, provider, error FROM outbound_messages WHERE id = $1`, [outboundId]);
+    expect(row).toMatchObject({ status: 'delivery_unknown', provider: 'fonnte', error: expect.stringMatching(/^delivery unknown: handed to fonnte at /) });
+    const attempts = await rows(`SELECT outcome FROM whatsapp_send_attempts WHERE outbound_id = $1 ORDER BY started_at`, [outboundId]);
+    expect(attempts.map((entry) => entry.outcome)).toEqual(['started']);
+    // A retry or a dead-letter replay of the step does not send it either.
+    await expect(resumeSend(contactId, outboundId, '00000000-0000-7000-8000-00000000a002')).rejects.toThrow(/delivery unknown/);
+    expect(fakes().map((fake) => fake.requests.length)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('delivery unknown shows on the deal timeline', async () => {
+    resetFakes();
+    const contactId = await contact(adminA, a);
+    const deal = await t.request('POST', '/api/v1/deals', { token: adminA, body: { contact_id: contactId, title: 'unknown delivery' } });
+    expect(deal.status, deal.text).toBe(201);
+    const [row] = (
+      await t.superuser.query(
+        `INSERT INTO outbound_messages (tenant_id, contact_id, deal_id, to_e164, body, idempotency_key) SELECT $1, id, $3, phone_e164, 'resumed hello', 'resume-timeline' FROM contacts WHERE id = $2 RETURNING id`,
+        [a.id, contactId, deal.json.id],
+      )
+    ).rows;
+    await attempt(row.id, 'ultramsg', 'started');
+    await expect(resumeSend(contactId, row.id, '00000000-0000-7000-8000-00000000a003')).rejects.toThrow(PermanentStepError);
+    const timeline = await t.request('GET', `/api/v1/deals/${deal.json.id}/timeline`, { token: adminA });
+    expect(timeline.status, timeline.text).toBe(200);
+    const item = timeline.json.data.find((entry: { kind: string; id?: string }) => entry.kind === 'outbound_message');
+    expect(item).toMatchObject({ status: 'delivery_unknown' });
   });
 });
 

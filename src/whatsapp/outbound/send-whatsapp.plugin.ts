@@ -44,6 +44,12 @@ export const ZSendWhatsApp = z
   .refine((p) => p.stage === undefined || p.deal_id !== undefined, { message: 'stage needs deal_id', path: ['stage'] });
 export type TSendWhatsApp = z.infer<typeof ZSendWhatsApp>;
 
+/**
+ * What the send step learns: the provider's answer, or `unknown` when an earlier try handed the
+ * message to a provider and the process stopped before its answer was recorded.
+ */
+type SendOutcome = (SendResult | { kind: 'unknown'; reason: string }) & { provider?: string };
+
 type Input = { action: string; actor: string; payload: TSendWhatsApp & { _correlation_id?: string }; deal_scope?: unknown };
 
 /**
@@ -159,10 +165,10 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
               if ('output' in claim) return claim;
               const { current, sentInStage } = claim;
               const message = { to: current.toE164, text: current.body, outboundId: current.id };
-              let result: SendResult & { provider?: string };
+              let result: SendOutcome;
               try {
                 result = claim.chain
-                  ? await sendThroughChain({ ctx, chain: claim.chain, configured: claim.configured, whatsapp: options.whatsapp as WhatsAppService, current, message })
+                  ? await sendThroughChain({ ctx, chain: claim.chain, current, message })
                   : { ...(await sendThroughProvider(ctx, providerFor(ctx), current)), provider: SANDBOX_PROVIDER };
               } catch (error) {
                 if (error instanceof SendStoppedError) {
@@ -241,8 +247,9 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
     }
     if (locked.status === 'cancelled') return { output: { outbound_id: locked.id, status: 'cancelled', reason: locked.cancelReason } };
     if (locked.status === 'sent') return { output: { outbound_id: locked.id, status: 'sent', external_id: locked.externalId } };
-    // A provider refused it for good on an earlier try: no retry changes that.
+    // A provider refused it for good on an earlier try, or it may be at a provider already: no retry changes that.
     if (locked.status === 'failed') throw new PermanentStepError(`outbound message ${locked.id} failed: ${locked.error}`);
+    if (locked.status === 'delivery_unknown') throw new PermanentStepError(`outbound message ${locked.id}: ${locked.error}`);
     const configured = options.whatsapp ? await options.whatsapp.providersFor(tx, ctx.tenantId) : [];
     return { current: { ...locked, status: 'sending' }, sentInStage, chain: options.whatsapp?.chainFor(configured), configured };
   }
@@ -260,10 +267,20 @@ async function cancelOutbound(tx: TenantTx, outboundId: string, reason: string):
 async function recordOutcome(
   tx: TenantTx,
   current: OutboundMessageRow,
-  result: SendResult & { provider?: string },
+  result: SendOutcome,
   sentInStage: string | null,
 ): Promise<{ output: Record<string, unknown> } | { refused: string }> {
   const providerName = result.provider ?? SANDBOX_PROVIDER;
+  if (result.kind === 'unknown') {
+    // At most once wins over delivery: the row says what is known, and the run fails with an
+    // escalation (the step is irreversible) so a person checks with the lead and, if it never
+    // arrived, sends it again as a new message.
+    await tx
+      .update(outboundMessages)
+      .set({ status: 'delivery_unknown', provider: providerName, error: result.reason })
+      .where(and(eq(outboundMessages.id, current.id), eq(outboundMessages.status, 'sending')));
+    return { refused: result.reason };
+  }
   if (result.kind === 'accepted') {
     await lockDeliveryStatus(tx, providerName, result.externalId);
     await tx
@@ -338,20 +355,22 @@ async function sendThroughProvider(ctx: StepContext<Input>, provider: WhatsAppPr
  * The fallback chain, with no transaction open during any call; every attempt is recorded in
  * its own committed transaction (a `started` row BEFORE the call, so a crash mid-call leaves a
  * trace, written under the opt-out check of `assertStillSendable`). A resumed send whose
- * last attempt never got an answer goes to THAT provider only, under the same key: the
- * message may have been accepted there, and another provider would reach the customer twice.
+ * last attempt never got an answer is **delivery unknown**: the message may be at that
+ * provider, which does not deduplicate on our key (none of the four does), so calling it or
+ * another provider again could reach the customer twice. It is not sent again; the step
+ * records it and the run fails with an escalation. (A `started` row whose request never left
+ * the process, a crash between that commit and the write, counts as unknown too: we cannot
+ * tell the two apart, and at most once is the promise.)
  * All providers transient → the step throws and the flow retries with backoff; after the
  * last attempt the run fails to a dead letter, whose replay sends once.
  */
 async function sendThroughChain(options: {
   ctx: StepContext<Input>;
   chain: ProviderChain;
-  configured: readonly ConfiguredProvider[];
-  whatsapp: WhatsAppService;
   current: OutboundMessageRow;
   message: Message;
-}): Promise<SendResult & { provider?: string }> {
-  const { ctx, current, message, configured, whatsapp } = options;
+}): Promise<SendOutcome> {
+  const { ctx, current, message } = options;
   const payload = ctx.input.payload;
   const template = payload.whatsapp_template
     ? { name: payload.whatsapp_template.name, language: payload.whatsapp_template.language, parameters: payload.whatsapp_template.parameters }
@@ -362,7 +381,7 @@ async function sendThroughChain(options: {
     // would reach the customer twice.
     const { earlier, lastWrote } = await ctx.db(async (tx) => ({
       earlier: await tx
-        .select({ provider: whatsappSendAttempts.provider, outcome: whatsappSendAttempts.outcome, externalId: whatsappSendAttempts.externalId })
+        .select({ provider: whatsappSendAttempts.provider, outcome: whatsappSendAttempts.outcome, externalId: whatsappSendAttempts.externalId, startedAt: whatsappSendAttempts.startedAt })
         .from(whatsappSendAttempts)
         .where(and(eq(whatsappSendAttempts.outboundId, current.id), inArray(whatsappSendAttempts.outcome, ['started', 'accepted'])))
         .orderBy(desc(whatsappSendAttempts.startedAt)),
@@ -371,9 +390,14 @@ async function sendThroughChain(options: {
     const accepted = earlier.find((attempt) => attempt.outcome === 'accepted' && attempt.externalId);
     if (accepted) return { kind: 'accepted' as const, externalId: accepted.externalId as string, provider: accepted.provider };
     const unanswered = earlier.find((attempt) => attempt.outcome === 'started');
-    const only = unanswered ? configured.filter((provider) => provider.name === unanswered.provider) : [];
-    const chain = (only.length > 0 ? whatsapp.chainFor(only) : undefined) ?? options.chain;
-    const { result } = await chain.send({
+    if (unanswered) {
+      return {
+        kind: 'unknown' as const,
+        provider: unanswered.provider,
+        reason: `delivery unknown: handed to ${unanswered.provider} at ${unanswered.startedAt.toISOString()}, and the process stopped before its answer; not sent again (ask the lead, and send it again as a new message if it never arrived)`,
+      };
+    }
+    const { result } = await options.chain.send({
       message: { ...message, idempotencyKey, template },
       lastInboundAt: lastWrote,
       onAttempt: attemptRecorder(ctx, current.id, { checkSendable: true }),
