@@ -278,7 +278,7 @@ async function benchDealix(db: Database, cleanup: Cleanup): Promise<Map<number, 
   const ownerPool = createPool({ connectionString: handle.ownerUrl, max: WORKER_CONCURRENCY + 4, applicationName: 'dealix-flow-graphile' });
   const workerPool = createPool({ connectionString: handle.appUrl, max: WORKER_POOL, applicationName: 'dealix-flow-worker' });
   const clientPool = createPool({ connectionString: handle.appUrl, max: Math.max(...CONCURRENCIES), applicationName: 'dealix-flow-clients' });
-  const superuser = new pg.Pool({ connectionString: db.superuserUrl('dealix'), max: 2, application_name: 'bench-analysis' });
+  const superuser = createPool({ connectionString: db.superuserUrl('dealix'), max: 2, applicationName: 'bench-analysis' });
   for (const pool of [ownerPool, workerPool, clientPool, superuser]) cleanup.add('close a pool', () => pool.end());
 
   const created = await createTenant({ ownerPool, slug: 'flow-bench', name: 'Flow bench' });

@@ -46,7 +46,7 @@ beforeAll(async () => {
     await admin.end();
   }
   folder16 = await migrationsUpTo('0016_hardening_flow_engine');
-  superuser = new pg.Pool({ connectionString: superuserUrl, max: 2 });
+  superuser = createPool({ connectionString: superuserUrl, max: 2, applicationName: 'dealix-test-migration' });
 });
 afterAll(async () => {
   await superuser?.end();

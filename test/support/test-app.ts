@@ -74,6 +74,10 @@ export async function createTestApp(
   const appPool = createPool({ connectionString: options.appUrlVia ? options.appUrlVia(database.appUrl) : database.appUrl, max: options.poolMax ?? 20, applicationName: 'dealix-test' });
   const ownerPool = createPool({ connectionString: database.ownerUrl, max: 4, applicationName: 'dealix-test-owner' });
   const superuser = new pg.Pool({ connectionString: database.superuserUrl, max: 2 });
+  // As createPool does for ours: the per-file DROP DATABASE … WITH (FORCE) can reach a backend
+  // whose client is still closing (57P01); without a listener that is an uncaught error in the run.
+  superuser.on('error', () => undefined);
+  superuser.on('connect', (client) => client.on('error', () => undefined));
   const logLines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
