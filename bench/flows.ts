@@ -26,6 +26,7 @@ import { withTenant } from '../src/tenancy/with-tenant.ts';
 import { percentile, runLoopLoad, runQueryLoad, type LoadResult } from './load.ts';
 import { Cleanup, freePort, log, makeTempDir, postmasterPidOf, removeDir, sampleCpu, stopOrphanPostmaster, type CpuSample } from './processes.ts';
 import { envInt, round } from './util.ts';
+import { ZAnyFlowInput } from '../test/support/flow-input.ts';
 
 const DURATION_S = envInt('BENCH_FLOW_DURATION_S', 8);
 const WARMUP_S = envInt('BENCH_FLOW_WARMUP_S', 2);
@@ -216,7 +217,7 @@ const steps: StepDefinition[] = [
   { name: 'b', run: async (ctx) => (markStep(ctx.runId), { state: { b: (ctx.state.a as number) + 1 } }), noCompensation: pure },
   { name: 'c', run: async (ctx) => (markStep(ctx.runId), { state: { c: (ctx.state.a as number) + (ctx.state.b as number) } }), noCompensation: pure },
 ];
-const benchFlow = defineFlow({ name: 'bench_three_steps', version: '1', steps });
+const benchFlow = defineFlow({ input: ZAnyFlowInput, name: 'bench_three_steps', version: '1', steps });
 
 /**
  * Finds completed runs for every waiting client at once: one query every COMPLETION_POLL_MS

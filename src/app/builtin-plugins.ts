@@ -4,6 +4,7 @@ import { activities, deals } from '../db/schema.ts';
 import { runDealScope } from '../deals/deal-scope.ts';
 import { findDeal, formatSar, insertActivity } from '../deals/deals.store.ts';
 import { defineFlow, PermanentStepError } from '../flows/flow-definition.ts';
+import { actionFlowInput } from '../gateway/action-flow-input.ts';
 import type { ActionPlugin, TaskRouter } from '../gateway/task-router.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { createSendWhatsAppPlugin } from '../whatsapp/outbound/send-whatsapp.plugin.ts';
@@ -26,8 +27,6 @@ async function requireDeal(tx: TenantTx, dealId: string, input: { deal_scope?: u
   return deal;
 }
 
-type PluginInput<T> = { action: string; actor: string; payload: T & { _correlation_id?: string }; deal_scope?: unknown };
-
 const ZStatusUpdate = z.strictObject({
   deal_id: ZDealId,
   status: z.string().trim().min(1).max(100),
@@ -38,9 +37,10 @@ export const internalStatusUpdate: ActionPlugin = {
   description: "Adds an internal status note to a deal's timeline.",
   payload: ZStatusUpdate,
   flows: [
-    defineFlow<PluginInput<z.infer<typeof ZStatusUpdate>>>({
+    defineFlow({
       name: 'action:internal_status_update',
       version: '1',
+      input: actionFlowInput(ZStatusUpdate),
       steps: [
         {
           name: 'record',
@@ -75,9 +75,10 @@ export const tag: ActionPlugin = {
   description: 'Adds tags to a deal.',
   payload: ZTag,
   flows: [
-    defineFlow<PluginInput<z.infer<typeof ZTag>>>({
+    defineFlow({
       name: 'action:tag',
       version: '1',
+      input: actionFlowInput(ZTag),
       steps: [
         {
           name: 'apply',
@@ -117,9 +118,10 @@ export const summarize: ActionPlugin = {
   description: "Summarises a deal and its timeline (deterministic; no LLM needed).",
   payload: ZSummarize,
   flows: [
-    defineFlow<PluginInput<z.infer<typeof ZSummarize>>>({
+    defineFlow({
       name: 'action:summarize',
       version: '1',
+      input: actionFlowInput(ZSummarize),
       steps: [
         {
           name: 'collect',

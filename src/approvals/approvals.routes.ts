@@ -15,6 +15,7 @@ import {
   type StandingApprovalRow,
 } from './approvals.ts';
 import { ZStandingConditions } from './standing-approvals.ts';
+import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
 const ZApprovalRequest = z
   .object({
@@ -51,7 +52,7 @@ const ZStandingApproval = z
 const toRequest = (row: ApprovalRequestRow, now: Date) => ({
   id: row.id,
   action: row.action,
-  payload: row.payload as Record<string, unknown>,
+  payload: readJsonColumn(ZJsonObject, row.payload, 'approval_requests.payload'),
   payload_sha256: row.payloadSha256,
   requester: row.requester,
   status: row.status as 'pending' | 'approved' | 'rejected' | 'withdrawn',
@@ -67,7 +68,7 @@ const toRequest = (row: ApprovalRequestRow, now: Date) => ({
 const toStanding = (row: StandingApprovalRow, now: Date) => ({
   id: row.id,
   action: row.action,
-  conditions: row.conditions as Record<string, unknown>,
+  conditions: readJsonColumn(ZStandingConditions, row.conditions, 'standing_approvals.conditions'),
   granted_by: row.grantedBy,
   expires_at: row.expiresAt.toISOString(),
   revoked_at: row.revokedAt?.toISOString() ?? null,

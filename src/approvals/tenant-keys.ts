@@ -4,6 +4,12 @@ import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import { tenantSigningKeys } from '../db/schema.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import { generateSigningKey, type SigningKey } from './approval-token.ts';
+import { readJsonColumn } from '../db/json-column.ts';
+import { z } from 'zod';
+
+/** An Ed25519 key as jose exports it (RFC 8037); the private one adds `d`. */
+const ZPublicJwk = z.looseObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(1) });
+const ZPrivateJwk = ZPublicJwk.extend({ d: z.string().min(1) });
 
 const aad = (tenantId: string, kid: string) => `tenant:${tenantId}:kid:${kid}`;
 
@@ -38,12 +44,12 @@ export async function activeSigningKey(options: { tx: TenantTx; tenantId: string
 async function readActiveKey(options: { tx: TenantTx; tenantId: string; masterKey: Buffer }): Promise<SigningKey | undefined> {
   const [row] = await options.tx.select().from(tenantSigningKeys).where(isNull(tenantSigningKeys.retiredAt)).limit(1);
   if (!row) return undefined;
-  const privateJwk = JSON.parse(openSecret(options.masterKey, row.privateKeySealed, aad(options.tenantId, row.kid)).toString('utf8')) as JWK;
-  return { kid: row.kid, publicJwk: row.publicJwk as JWK, privateJwk };
+  const privateJwk = readJsonColumn(ZPrivateJwk, JSON.parse(openSecret(options.masterKey, row.privateKeySealed, aad(options.tenantId, row.kid)).toString('utf8')), 'tenant_signing_keys.private_key_sealed');
+  return { kid: row.kid, publicJwk: readJsonColumn(ZPublicJwk, row.publicJwk, 'tenant_signing_keys.public_jwk'), privateJwk };
 }
 
 /** A public key of this tenant by id (RLS: another tenant's key id finds nothing). */
 export async function findPublicKey(tx: TenantTx, kid: string): Promise<JWK | undefined> {
   const [row] = await tx.select({ publicJwk: tenantSigningKeys.publicJwk }).from(tenantSigningKeys).where(and(eq(tenantSigningKeys.kid, kid)));
-  return row?.publicJwk as JWK | undefined;
+  return row ? readJsonColumn(ZPublicJwk, row.publicJwk, 'tenant_signing_keys.public_jwk') : undefined;
 }

@@ -34,7 +34,7 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<TLocalS
   if (existing !== undefined) {
     const parsed = ZLocalSecrets.safeParse(existing);
     if (!parsed.success) throw new Error(`${file} is corrupt: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
-    if (parsed.data.masterKey) return parsed.data as TLocalSecrets;
+    if (parsed.data.masterKey) return { ...parsed.data, masterKey: parsed.data.masterKey };
     const upgraded = { ...parsed.data, masterKey: secret() };
     await writeFile(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
     return upgraded;

@@ -4,6 +4,7 @@ import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TTimelineItem } from './deals.schemas.ts';
 import { findDeal, type DealScope } from './deals.store.ts';
+import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
 /**
  * The deal's timeline: activities, inbound and outbound messages and gateway decisions,
@@ -44,7 +45,7 @@ export async function getDealTimeline({ tx, dealId, scope, limit }: { tx: Tenant
       id: row.id,
       type: row.type,
       actor: row.actor,
-      data: row.data as Record<string, unknown>,
+      data: readJsonColumn(ZJsonObject, row.data, 'activities.data'),
       correlation_id: row.correlationId,
     })),
     ...inboundRows.map((row): TTimelineItem => ({

@@ -3,6 +3,7 @@ import { activities, deals } from '../db/schema.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { DealStage } from './deal-stages.ts';
 import type { TActivity, TDeal } from './deals.schemas.ts';
+import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
 export type DealRow = typeof deals.$inferSelect;
 export type ActivityRow = typeof activities.$inferSelect;
@@ -39,7 +40,7 @@ export function toActivity(row: ActivityRow): TActivity {
     deal_id: row.dealId,
     type: row.type,
     actor: row.actor,
-    data: row.data as Record<string, unknown>,
+    data: readJsonColumn(ZJsonObject, row.data, 'activities.data'),
     correlation_id: row.correlationId,
     created_at: row.createdAt.toISOString(),
   };

@@ -5,7 +5,8 @@ import { safeErrorMessage } from '../http/query-error.ts';
 import { contextForCorrelationId, tracer } from '../http/telemetry.ts';
 import { withTenant, type TenantTx } from '../tenancy/with-tenant.ts';
 import { noFaults, type FaultInjector } from '../config/fault-points.ts';
-import { backoffMs, DEFAULT_RETRY, PermanentStepError, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
+import { z } from 'zod';
+import { backoffMs, DEFAULT_RETRY, describeInputIssues, PermanentStepError, type FlowDefinition, type FlowRegistry, type StepContext, type StepDefinition } from './flow-definition.ts';
 import {
   addCheckpoint,
   checkpointAndUpdate,
@@ -20,7 +21,14 @@ import {
   updateRun,
   type FlowCheckpointRow,
   type FlowRunRow,
+  runState,
 } from './flows.store.ts';
+
+/** The signal that ended a wait, as the engine stores it in the run's state (`null`: timed out or a timer). */
+const ZStoredSignal = z
+  .object({ name: z.string(), payload: z.unknown() })
+  .nullish()
+  .transform((signal) => (signal ? { name: signal.name, payload: signal.payload } : undefined));
 
 /** Checkpoints that settle a step's compensation: written once per step per unwind. */
 const COMPENSATION_STATUSES: ReadonlySet<string> = new Set(['compensated', 'compensation_failed', 'not_compensable']);
@@ -74,6 +82,8 @@ export async function advanceRun(deps: FlowEngineDeps, target: { tenantId: strin
 interface Carried {
   run: FlowRunRow;
   startedAttempt: number;
+  /** The run's input as the flow's schema parsed it (the input column never changes). */
+  input: Record<string, unknown>;
 }
 
 /**
@@ -90,17 +100,29 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
     logger.error('no flow registered for this run; failing it');
     await tx(async (t) => {
       await updateRun(t, runId, { status: 'failed', error: { message: `flow ${run.flowName}@${run.flowVersion} is not registered` }, completedAt: new Date() });
-      await addCheckpoint(t, { runId, step: null, status: 'failed', note: 'flow not registered', state: run.state as Record<string, unknown> });
+      await addCheckpoint(t, { runId, step: null, status: 'failed', note: 'flow not registered', state: runState(run) });
       await insertDeadLetter(t, { runId, flowName: run.flowName, step: '(none)', error: { message: 'flow not registered' }, attempts: 0, escalation: null });
     });
     return false;
   }
+  let input = carried?.input;
+  if (!input) {
+    const parsed = flow.input.safeParse(run.input);
+    if (!parsed.success) {
+      // No retry makes stored JSON fit, and no step (nor compensation) may act on a guess.
+      const message = `the stored input does not fit ${run.flowName}@${run.flowVersion}: ${describeInputIssues(parsed.error)}`;
+      logger.error({ step: flow.steps[run.nextStep]?.name }, 'flow run input does not fit its schema; failing the run');
+      await unwind(deps, flow, run, run.cancelRequested ? 'cancelled' : 'failed', { step: flow.steps[run.nextStep]?.name ?? '(none)', message, attempts: run.attempt }, logger, undefined);
+      return false;
+    }
+    input = parsed.data;
+  }
   if (run.cancelRequested) {
-    await unwind(deps, flow, run, 'cancelled', { message: 'cancelled on request' }, logger);
+    await unwind(deps, flow, run, 'cancelled', { message: 'cancelled on request' }, logger, input);
     return false;
   }
   const now = Date.now();
-  const state = run.state as Record<string, unknown>;
+  const state = runState(run);
 
   if (run.status === 'waiting') {
     const resumed = await tx(async (t) => {
@@ -154,16 +176,16 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
     // Every earlier attempt started and never finished: the step kills its worker (out of
     // memory, say). Retrying forever would crash-loop the fleet; treat it as failed for good.
     logger.error({ step: step.name, attempts: run.attempt }, 'flow step never finished in its allowed attempts; failing the run');
-    await unwind(deps, flow, run, 'failed', { step: step.name, message: `the step did not finish in ${run.attempt} attempts (the worker died each time)`, attempts: run.attempt }, logger);
+    await unwind(deps, flow, run, 'failed', { step: step.name, message: `the step did not finish in ${run.attempt} attempts (the worker died each time)`, attempts: run.attempt }, logger, input);
     return false;
   }
   if (!carried) {
     await tx((t) => checkpointAndUpdate(t, runId, [{ step: step.name, status: 'step_started', note: `attempt ${attempt}`, state }], { status: 'running', attempt, nextAttemptAt: null }));
   }
 
-  const ctx = stepContext(deps, run, step, attempt, logger);
   let outcome;
   try {
+    const ctx = stepContext(deps, run, input, step, attempt, logger);
     outcome = await inStepSpan(run, step.name, attempt, () => step.run(ctx));
   } catch (error) {
     const policy = retryPolicy;
@@ -180,7 +202,7 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
       return false;
     }
     logger.error({ err: error, step: step.name, attempt }, 'flow step failed for good; compensating');
-    await unwind(deps, flow, { ...run, attempt }, 'failed', { step: step.name, message, attempts: attempt }, logger);
+    await unwind(deps, flow, { ...run, attempt }, 'failed', { step: step.name, message, attempts: attempt }, logger, input);
     return false;
   }
 
@@ -229,7 +251,7 @@ async function advanceOnce(deps: FlowEngineDeps, tenantId: string, runId: string
       status: 'running',
       attempt: 1,
     });
-    return { run: updated, startedAttempt: 1 };
+    return { run: updated, startedAttempt: 1, input };
   });
   if (outcome?.waitFor) (deps.faults ?? noFaults)('while_waiting');
   return result;
@@ -258,28 +280,38 @@ async function inStepSpan<T>(run: FlowRunRow, stepName: string, attempt: number,
  * with the forward key, a compensation naming its effect like the forward step (`charge` to
  * charge, `charge` to refund) would be handed the forward result back and never call out.
  */
-function stepContext(deps: FlowEngineDeps, run: FlowRunRow, step: StepDefinition, attempt: number, logger: Logger, role: 'forward' | 'compensate' = 'forward'): StepContext {
+function stepContext(
+  deps: FlowEngineDeps,
+  run: FlowRunRow,
+  input: Record<string, unknown>,
+  step: StepDefinition,
+  attempt: number,
+  logger: Logger,
+  role: 'forward' | 'compensate' = 'forward',
+): StepContext {
   const tenantId = run.tenantId;
   const faults = deps.faults ?? noFaults;
-  const state = run.state as Record<string, unknown>;
-  const signal = state._signal as { name: string; payload: unknown } | null | undefined;
+  const state = runState(run);
+  const signal = ZStoredSignal.parse(state._signal);
   return {
     runId: run.id,
     tenantId,
     flowName: run.flowName,
     stepName: step.name,
     attempt,
-    input: run.input as Record<string, unknown>,
+    input,
     state,
     correlationId: run.correlationId,
     logger: logger.child({ step: step.name }),
-    signal: signal ?? undefined,
+    signal,
     waitTimedOut: state._waitTimedOut === true,
     db: (work) => withTenant({ pool: deps.appPool, tenantId }, work),
     async sideEffect(name, call) {
       const forwardKey = `${run.id}:${step.name}:${name}`;
       const idempotencyKey = role === 'compensate' ? `compensate:${forwardKey}` : forwardKey;
       const known = await withTenant({ pool: deps.appPool, tenantId }, (t) => recordSideEffect(t, { idempotencyKey, runId: run.id, step: step.name }));
+      // json-column: the result is what this step's own `call` returned and the engine stored; the
+      // step declares no schema for it, so the engine hands back exactly what it wrote.
       if (known.status === 'done') return known.result as Awaited<ReturnType<typeof call>>;
       faults('before_side_effect');
       const result = await call(idempotencyKey);
@@ -302,10 +334,12 @@ async function unwind(
   status: 'failed' | 'cancelled',
   error: Record<string, unknown>,
   logger: Logger,
+  /** The parsed input; undefined when it does not fit, and then no compensation can run. */
+  input: Record<string, unknown> | undefined,
 ): Promise<void> {
   const tx = <T>(work: (t: TenantTx) => Promise<T>) => withTenant({ pool: deps.appPool, tenantId: run.tenantId }, work);
   const faults = deps.faults ?? noFaults;
-  const state = run.state as Record<string, unknown>;
+  const state = runState(run);
   const escalations: string[] = [];
   // An unwind interrupted by a crash is run again from the start: a step whose compensation
   // checkpoint committed is not compensated twice (a refund is not paid twice), and what it
@@ -321,9 +355,13 @@ async function unwind(
       if (earlier.status === 'not_compensable' && step.noCompensation?.escalate) escalations.push(`${step.name}: cannot be undone (${step.noCompensation.reason})`);
       continue;
     }
-    if (step.compensate) {
+    if (step.compensate && !input) {
+      const note = 'not run: the stored input does not fit the flow';
+      escalations.push(`${step.name}: compensation ${note}`);
+      await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensation_failed', note, state }));
+    } else if (step.compensate && input) {
       try {
-        await step.compensate(stepContext(deps, run, step, 1, logger, 'compensate'));
+        await step.compensate(stepContext(deps, run, input, step, 1, logger, 'compensate'));
         await tx((t) => addCheckpoint(t, { runId: run.id, step: step.name, status: 'compensated', state }));
       } catch (compensationError) {
         const message = safeErrorMessage(compensationError);

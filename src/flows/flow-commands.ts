@@ -2,8 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { deadLetters, flowRuns } from '../db/schema.ts';
 import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import type { FlowDefinition } from './flow-definition.ts';
-import { addCheckpoint, enqueueAdvance, findRun, findRunByIdempotencyKey, insertSignal, TERMINAL_STATUSES, updateRun, type FlowRunRow } from './flows.store.ts';
+import { describeInputIssues, type FlowDefinition } from './flow-definition.ts';
+import { addCheckpoint, enqueueAdvance, findRun, findRunByIdempotencyKey, insertSignal, TERMINAL_STATUSES, runState, updateRun, type FlowRunRow } from './flows.store.ts';
 
 export interface StartFlowOptions {
   tx: TenantTx;
@@ -28,6 +28,10 @@ export interface StartFlowOptions {
  */
 export async function startFlow(options: StartFlowOptions): Promise<{ run: FlowRunRow; created: boolean }> {
   const { tx, flow } = options;
+  // Every caller builds the input from data it has validated, so a misfit is our bug: refused
+  // here, where the stack names the caller, not later in a worker that can only fail the run.
+  const checked = flow.input.safeParse(options.input);
+  if (!checked.success) throw new Error(`flow ${flow.name}@${flow.version}: the input does not fit its schema (${describeInputIssues(checked.error)})`);
   if (options.idempotencyKey) {
     const existing = await findRunByIdempotencyKey(tx, options.idempotencyKey);
     if (existing) return { run: existing, created: false };
@@ -75,7 +79,7 @@ export async function cancelFlow(options: { tx: TenantTx; runId: string }): Prom
     throw new AppError('conflict', `Flow run ${options.runId} is already ${run.status}`);
   }
   await updateRun(options.tx, options.runId, { cancelRequested: true });
-  await addCheckpoint(options.tx, { runId: options.runId, step: null, status: 'cancel_requested', state: run.state as Record<string, unknown> });
+  await addCheckpoint(options.tx, { runId: options.runId, step: null, status: 'cancel_requested', state: runState(run) });
   await enqueueAdvance(options.tx, options.runId);
   return { ...run, cancelRequested: true };
 }
@@ -87,7 +91,7 @@ export async function resumeFlow(options: { tx: TenantTx; runId: string }): Prom
   if (run.status === 'failed') throw new AppError('conflict', 'A failed run is resumed by replaying its dead letter');
   if ((TERMINAL_STATUSES as readonly string[]).includes(run.status)) throw new AppError('conflict', `Flow run ${options.runId} is ${run.status}`);
   if (run.nextAttemptAt) await updateRun(options.tx, options.runId, { nextAttemptAt: null });
-  await addCheckpoint(options.tx, { runId: options.runId, step: null, status: 'resume_requested', state: run.state as Record<string, unknown> });
+  await addCheckpoint(options.tx, { runId: options.runId, step: null, status: 'resume_requested', state: runState(run) });
   await enqueueAdvance(options.tx, options.runId);
   return run;
 }
@@ -108,10 +112,14 @@ export async function replayDeadLetter(options: {
   if (!failed) throw new AppError('not_found', `Flow run ${letter.runId} does not exist`);
   const flow = options.resolveFlow(failed.flowName, failed.flowVersion);
   if (!flow) throw new AppError('conflict', `Flow ${failed.flowName}@${failed.flowVersion} is no longer registered`);
+  const checked = flow.input.safeParse(failed.input);
+  if (!checked.success) {
+    throw new AppError('conflict', `Flow run ${failed.id}'s input does not fit ${failed.flowName}@${failed.flowVersion} (${describeInputIssues(checked.error)}); a replay would fail the same way`);
+  }
   const { run } = await startFlow({
     tx: options.tx,
     flow,
-    input: failed.input as Record<string, unknown>,
+    input: checked.data,
     correlationId: failed.correlationId,
     canaryVersion: failed.canaryVersion,
     replayOf: failed.id,

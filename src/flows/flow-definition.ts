@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 
 /** How a step is retried before the run gives up and compensates. */
@@ -81,7 +82,18 @@ export interface StepDefinition<Input = Record<string, unknown>> {
 export interface FlowDefinition<Input = Record<string, unknown>> {
   name: string;
   version: string;
+  /**
+   * The run's input, as every step receives it. The engine parses the stored JSON with it
+   * once per advance: a run whose input no longer fits (written by an older version, or by
+   * hand) fails for good before any step sees it, instead of a step acting on a guess.
+   */
+  input: z.ZodType<Input>;
   steps: readonly StepDefinition<Input>[];
+}
+
+/** Why a stored flow input does not fit its flow's schema, naming each field. */
+export function describeInputIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`).join('; ');
 }
 
 /**
@@ -89,7 +101,7 @@ export interface FlowDefinition<Input = Record<string, unknown>> {
  * cannot demand one of two optional fields, so this check does, at registration.
  *
  * @example
- * defineFlow({ name: 'tag', version: '1', steps: [{ name: 'apply', run: applyTags, noCompensation: { reason: 'tags are idempotent labels', escalate: false } }] })
+ * defineFlow({ name: 'tag', version: '1', input: ZTagInput, steps: [{ name: 'apply', run: applyTags, noCompensation: { reason: 'tags are idempotent labels', escalate: false } }] })
  */
 export function defineFlow<Input = Record<string, unknown>>(flow: FlowDefinition<Input>): FlowDefinition<Input> {
   if (flow.steps.length === 0) throw new Error(`flow ${flow.name}: needs at least one step`);

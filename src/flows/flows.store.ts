@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { deadLetters, flowCheckpoints, flowRuns, flowSignals, sideEffects } from '../db/schema.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
+import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
 export type FlowRunRow = typeof flowRuns.$inferSelect;
 export type FlowCheckpointRow = typeof flowCheckpoints.$inferSelect;
@@ -192,4 +193,9 @@ export async function unsafeListStrandedRuns(ownerPool: pg.Pool): Promise<Array<
            WHERE j.key = flow_job_key(r.tenant_id, r.id) AND j.attempts < j.max_attempts)`,
   );
   return rows;
+}
+
+/** A run's state: the JSON object its steps' patches built (and the engine's `_signal`). */
+export function runState(run: Pick<FlowRunRow, 'state'>): Record<string, unknown> {
+  return readJsonColumn(ZJsonObject, run.state, 'flow_runs.state');
 }

@@ -1,6 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { idempotencyKeys } from '../db/schema.ts';
+import { z } from 'zod';
+import { readJsonColumn } from '../db/json-column.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
+
+/** The replayed response's headers, as the key stored them (names to values). */
+const ZStoredHeaders = z.record(z.string(), z.string());
 
 export interface StoredResponse {
   status: number;
@@ -61,7 +66,7 @@ export async function claimIdempotencyKey(options: {
   if (existing.responseStatus === null || existing.responseBody === null) return { kind: 'in_progress' };
   return {
     kind: 'replay',
-    response: { status: existing.responseStatus, body: existing.responseBody, headers: existing.responseHeaders ?? {} },
+    response: { status: existing.responseStatus, body: existing.responseBody, headers: readJsonColumn(ZStoredHeaders, existing.responseHeaders ?? {}, 'idempotency_keys.response_headers') },
   };
 }
 

@@ -5,7 +5,7 @@ import { defineFlow, type FlowDefinition } from '../flows/flow-definition.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { processAndAct } from './process-and-act.ts';
 import { ZProcessRequest } from './os.schemas.ts';
-import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION, inboundIdempotencyKey, type InboundWhatsAppInput } from '../whatsapp/inbound/inbound-message.ts';
+import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION, inboundIdempotencyKey, ZInboundWhatsAppInput, type InboundWhatsAppInput } from '../whatsapp/inbound/inbound-message.ts';
 
 /**
  * Processes one inbound WhatsApp message, after the webhook was acknowledged: the route only
@@ -21,9 +21,10 @@ import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION, inboundIdempotenc
  * router.registry.register(createInboundWhatsAppFlow({ router, masterKey }));
  */
 export function createInboundWhatsAppFlow(deps: { router: TaskRouter; masterKey: Buffer }): FlowDefinition<InboundWhatsAppInput> {
-  return defineFlow<InboundWhatsAppInput>({
+  return defineFlow({
     name: INBOUND_WHATSAPP_FLOW,
     version: INBOUND_WHATSAPP_FLOW_VERSION,
+    input: ZInboundWhatsAppInput,
     steps: [
       {
         name: 'process',

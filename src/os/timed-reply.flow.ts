@@ -1,7 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { findContact } from '../contacts/contacts.store.ts';
 import { deals, drafts, flowRuns } from '../db/schema.ts';
-import { chooseTemplate, missingVariables, renderTemplate, type TemplateLanguage } from '../deals/lifecycle.ts';
+import { z } from 'zod';
+import { DEAL_STAGE_VALUES } from '../deals/deal-stages.ts';
+import { chooseTemplate, missingVariables, renderTemplate, TEMPLATE_LANGUAGES, type TemplateLanguage } from '../deals/lifecycle.ts';
 import { cancelFlow } from '../flows/flow-commands.ts';
 import { defineFlow, type FlowDefinition } from '../flows/flow-definition.ts';
 import { TERMINAL_STATUSES } from '../flows/flows.store.ts';
@@ -23,18 +25,26 @@ const VERSION = '1';
 export const TIMED_REPLY_KINDS = ['out_of_hours', 'follow_up'] as const;
 export type TimedReplyKind = (typeof TIMED_REPLY_KINDS)[number];
 
-export interface TimedReplyInput {
-  kind: TimedReplyKind;
-  contact_id: string;
-  deal_id: string;
+export const ZTimedReplyInput = z.object({
+  kind: z.enum(TIMED_REPLY_KINDS),
+  contact_id: z.uuid(),
+  deal_id: z.uuid(),
   /** The stage the reply was decided for: a deal that moved on since gets no stale reply. */
-  stage: string;
-  fire_at: string;
+  stage: z.enum(DEAL_STAGE_VALUES),
+  fire_at: z.iso.datetime({ offset: true }),
   /** out_of_hours: the decided reply, sent exactly (its template version and values). */
-  reply?: { template_id: string; template_version: number; variables: Record<string, string>; language: TemplateLanguage };
-  actor: string;
-  correlation_id: string;
-}
+  reply: z
+    .object({
+      template_id: z.string().min(1),
+      template_version: z.number().int().min(0),
+      variables: z.record(z.string(), z.string()),
+      language: z.enum(TEMPLATE_LANGUAGES),
+    })
+    .optional(),
+  actor: z.string().min(1),
+  correlation_id: z.string().min(1),
+});
+export type TimedReplyInput = z.infer<typeof ZTimedReplyInput>;
 
 export interface TimedReplyDeps {
   router: TaskRouter;
@@ -54,9 +64,10 @@ export interface TimedReplyDeps {
  */
 export function createTimedReplyFlow(deps: TimedReplyDeps): FlowDefinition<TimedReplyInput> {
   const now = deps.now ?? (() => new Date());
-  return defineFlow<TimedReplyInput>({
+  return defineFlow({
     name: TIMED_REPLY_FLOW,
     version: VERSION,
+    input: ZTimedReplyInput,
     steps: [
       {
         name: 'wait',

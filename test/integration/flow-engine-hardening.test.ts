@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPool } from '../../src/db/client.ts';
 import { sqlstateOf } from '../../src/http/query-error.ts';
 import { advanceRun, type FlowEngineDeps } from '../../src/flows/advance-run.ts';
-import { cancelFlow, startFlow } from '../../src/flows/flow-commands.ts';
+import { cancelFlow, replayDeadLetter, signalFlow, startFlow } from '../../src/flows/flow-commands.ts';
 import { defineFlow, FlowRegistry, PermanentStepError, type FlowDefinition } from '../../src/flows/flow-definition.ts';
 import { startFlowWorker, type FlowWorker } from '../../src/flows/flow-worker.ts';
 import { enqueueAdvance, findRun, listCheckpoints } from '../../src/flows/flows.store.ts';
@@ -13,6 +13,9 @@ import { createMetrics } from '../../src/http/metrics.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
+import { ZAnyFlowInput } from '../support/flow-input.ts';
+import { z } from 'zod';
+import { AppError } from '../../src/http/app-error.ts';
 
 /**
  * The flow engine under conditions the happy path never meets: another tenant's run id, a
@@ -33,7 +36,7 @@ const calls: string[] = [];
 const pure = { reason: 'pure', escalate: false };
 const flows: Record<string, FlowDefinition> = {
   gated: defineFlow({
-    name: 'gated',
+    input: ZAnyFlowInput, name: 'gated',
     version: '1',
     steps: [
       {
@@ -50,12 +53,12 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   three: defineFlow({
-    name: 'three',
+    input: ZAnyFlowInput, name: 'three',
     version: '1',
     steps: ['a', 'b', 'c'].map((name) => ({ name, run: async () => ({ state: { [name]: true } }), noCompensation: pure })),
   }),
   waiter: defineFlow({
-    name: 'waiter',
+    input: ZAnyFlowInput, name: 'waiter',
     version: '1',
     steps: [
       { name: 'ask', run: async (ctx) => ({ waitFor: { signal: 'answer', timeoutMs: Number(ctx.input.timeoutMs) } }), noCompensation: pure },
@@ -64,7 +67,7 @@ const flows: Record<string, FlowDefinition> = {
   }),
   // A compensation naming its effect like its forward step: "hold" the seat, then release the "hold".
   reserver: defineFlow({
-    name: 'reserver',
+    input: ZAnyFlowInput, name: 'reserver',
     version: '1',
     steps: [
       {
@@ -82,6 +85,17 @@ const flows: Record<string, FlowDefinition> = {
         },
         noCompensation: { reason: 'nothing was charged', escalate: false },
       },
+    ],
+  }),
+  // A flow that names its input: the engine parses what the run stored before any step sees it.
+  typed: defineFlow({
+    name: 'typed',
+    version: '1',
+    input: z.object({ seats: z.number().int().min(1) }),
+    steps: [
+      { name: 'reserve', run: async (ctx) => (calls.push(`reserve:${ctx.input.seats}`), { state: { held: ctx.input.seats } }), compensate: async (ctx) => void calls.push(`release:${ctx.input.seats}`) },
+      { name: 'confirm', run: async () => ({ waitFor: { signal: 'go', timeoutMs: 60_000 } }), noCompensation: pure },
+      { name: 'use', run: async (ctx) => (calls.push(`use:${ctx.input.seats}`), { output: { used: ctx.input.seats } }), noCompensation: pure },
     ],
   }),
 };
@@ -163,6 +177,54 @@ async function startWorker(options: Partial<Parameters<typeof startFlowWorker>[0
   workers.push(worker);
   return worker;
 }
+
+describe('flow input is parsed with its schema (zod at the flow boundary)', () => {
+  const corrupt = (runId: string) => t.superuser.query(`UPDATE flow_runs SET input = '{"seats": "many"}' WHERE id = $1`, [runId]);
+  const letterOf = async (runId: string) =>
+    (await t.superuser.query<{ id: string; step: string; error: { message: string }; escalation: string | null }>('SELECT id, step, error, escalation FROM dead_letters WHERE run_id = $1', [runId])).rows;
+
+  it('a run cannot be started with an input its flow refuses, and none is written', async () => {
+    const error = await start('typed', { seats: 0 }).then(() => undefined, (e: unknown) => e);
+    expect(String(error)).toMatch(/typed@1: the input does not fit its schema \(seats: /);
+    expect((await t.superuser.query(`SELECT count(*)::int AS n FROM flow_runs WHERE flow_name = 'typed'`)).rows[0].n).toBe(0);
+  });
+
+  it('a stored input that no longer fits fails the run before any step runs, naming the field', async () => {
+    const runId = await start('typed', { seats: 2 });
+    await corrupt(runId);
+    await advanceRun(deps, { tenantId: tenant.id, runId });
+    const run = await tx((x) => findRun(x, runId));
+    expect(run?.status).toBe('failed');
+    expect(calls).toEqual([]);
+    const [letter] = await letterOf(runId);
+    expect(letter?.step).toBe('reserve');
+    expect(letter?.error.message).toMatch(/stored input does not fit typed@1: seats: /);
+  });
+
+  it('after a step with effects, the unfit input leaves its compensation unrun and escalated, and a replay is refused', async () => {
+    const runId = await start('typed', { seats: 3 });
+    await advanceRun(deps, { tenantId: tenant.id, runId });
+    expect((await tx((x) => findRun(x, runId)))?.status).toBe('waiting');
+    await corrupt(runId);
+    await tx((x) => signalFlow({ tx: x, runId, name: 'go' }));
+    await advanceRun(deps, { tenantId: tenant.id, runId });
+    expect((await tx((x) => findRun(x, runId)))?.status).toBe('failed');
+    // The reservation was made with 3 seats; nobody guesses how many to release.
+    expect(calls).toEqual(['reserve:3']);
+    const [letter] = await letterOf(runId);
+    expect(letter?.escalation).toMatch(/reserve: compensation not run: the stored input does not fit the flow/);
+    const checkpoints = await tx((x) => listCheckpoints(x, runId));
+    expect(checkpoints.map((c) => `${c.step ?? '-'}:${c.status}`)).toContain('reserve:compensation_failed');
+
+    const replay = await tx((x) => replayDeadLetter({ tx: x, deadLetterId: letter!.id, resolveFlow: (name, version) => registry.get(name, version) })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(replay).toBeInstanceOf(AppError);
+    expect((replay as AppError).code).toBe('conflict');
+    expect((replay as AppError).message).toMatch(/input does not fit typed@1 \(seats: /);
+  });
+});
 
 describe('job keys and ownership (item 7)', () => {
   it("a tenant cannot queue another tenant's run, or a run that does not exist; keys name the tenant", async () => {

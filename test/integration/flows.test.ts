@@ -9,6 +9,7 @@ import { findRun, listCheckpoints } from '../../src/flows/flows.store.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
+import { ZAnyFlowInput } from '../support/flow-input.ts';
 
 let t: TestApp;
 let tenant: TestTenant;
@@ -22,7 +23,7 @@ let healthy = false;
 const fast = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 };
 const flows: Record<string, FlowDefinition> = {
   three: defineFlow({
-    name: 'three',
+    input: ZAnyFlowInput, name: 'three',
     version: '1',
     steps: [
       { name: 'a', run: async () => ({ state: { a: 1 } }), noCompensation: { reason: 'pure', escalate: false } },
@@ -31,7 +32,7 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   flaky: defineFlow({
-    name: 'flaky',
+    input: ZAnyFlowInput, name: 'flaky',
     version: '1',
     steps: [
       {
@@ -46,7 +47,7 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   doomed: defineFlow({
-    name: 'doomed',
+    input: ZAnyFlowInput, name: 'doomed',
     version: '1',
     steps: [
       {
@@ -76,7 +77,7 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   waiter: defineFlow({
-    name: 'waiter',
+    input: ZAnyFlowInput, name: 'waiter',
     version: '1',
     steps: [
       { name: 'ask', run: async (ctx) => ({ waitFor: { signal: 'answer', timeoutMs: Number(ctx.input.timeoutMs ?? 30_000) } }), noCompensation: { reason: 'pure', escalate: false } },
@@ -88,7 +89,7 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   sleeper: defineFlow({
-    name: 'sleeper',
+    input: ZAnyFlowInput, name: 'sleeper',
     version: '1',
     steps: [
       { name: 'nap', run: async () => ({ sleepUntil: new Date(Date.now() + 300) }), noCompensation: { reason: 'pure', escalate: false } },
@@ -96,7 +97,7 @@ const flows: Record<string, FlowDefinition> = {
     ],
   }),
   counter: defineFlow({
-    name: 'counter',
+    input: ZAnyFlowInput, name: 'counter',
     version: '1',
     steps: ['s1', 's2', 's3'].map((name) => ({
       name,

@@ -9,6 +9,7 @@ import { executeAction } from '../../src/gateway/execute-action.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';
 import { createTestApp, TEST_MASTER_KEY, type TestApp, type TestTenant } from '../support/test-app.ts';
+import { ZAnyFlowInput } from '../support/flow-input.ts';
 
 const notified: Array<Record<string, unknown>> = [];
 const notifyPartner: ActionPlugin = {
@@ -17,7 +18,7 @@ const notifyPartner: ActionPlugin = {
   payload: z.object({ partner: z.string(), stage: z.string().optional(), template: z.string().optional(), text: z.string().optional() }),
   flows: [
     defineFlow({
-      name: 'action:notify_partner',
+      input: ZAnyFlowInput, name: 'action:notify_partner',
       version: '1',
       steps: [
         {
@@ -37,7 +38,7 @@ const versioned: ActionPlugin = {
   payload: z.object({}),
   flows: ['1', '2'].map((version) =>
     defineFlow({
-      name: 'action:plan',
+      input: ZAnyFlowInput, name: 'action:plan',
       version,
       steps: [{ name: 'think', run: async () => ({ output: { version } }), noCompensation: { reason: 'pure', escalate: false } }],
     }),
@@ -48,7 +49,7 @@ const publishContent: ActionPlugin = {
   action: 'publish_content',
   description: 'test plugin: class B by the table',
   payload: z.object({ partner: z.string() }),
-  flows: [defineFlow({ name: 'action:publish_content', version: '1', steps: [{ name: 'noop', run: async () => ({}), noCompensation: { reason: 'test sink', escalate: false } }] })],
+  flows: [defineFlow({ input: ZAnyFlowInput, name: 'action:publish_content', version: '1', steps: [{ name: 'noop', run: async () => ({}), noCompensation: { reason: 'test sink', escalate: false } }] })],
 };
 let researchFails = true;
 const research: ActionPlugin = {
@@ -57,7 +58,7 @@ const research: ActionPlugin = {
   payload: z.object({ topic: z.string() }),
   flows: [
     defineFlow({
-      name: 'action:research',
+      input: ZAnyFlowInput, name: 'action:research',
       version: '1',
       steps: [
         {
@@ -522,7 +523,7 @@ describe('own-deal scope at the gateway', () => {
       const { run } = await startFlow({
         tx,
         flow: t.router.flowFor(plugin, undefined),
-        input: { action: 'tag', actor: repId, payload: { deal_id: theirs, tags: ['sneaky'] }, decision_id: null, deal_scope: { owner_user_id: repId } },
+        input: { action: 'tag', actor: repId, payload: { deal_id: theirs, tags: ['sneaky'] }, deal_scope: { owner_user_id: repId } },
         correlationId: 'scope-recheck',
         idempotencyKey: null,
         canaryVersion: null,

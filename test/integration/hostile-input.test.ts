@@ -5,6 +5,7 @@ import { translatePgError } from '../../src/http/sqlstate.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { createTestApp, readJson, type TestApp } from '../support/test-app.ts';
+import { ZAnyFlowInput } from '../support/flow-input.ts';
 
 /**
  * Input PostgreSQL or the canonicaliser cannot take (U+0000, lone UTF-16 surrogates, JSON
@@ -19,7 +20,7 @@ const notifyPartner: ActionPlugin = {
   action: 'notify_partner',
   description: 'test plugin: class B',
   payload: z.object({ partner: z.string() }),
-  flows: [defineFlow({ name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
+  flows: [defineFlow({ input: ZAnyFlowInput, name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
 };
 
 let t: TestApp;

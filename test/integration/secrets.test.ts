@@ -5,6 +5,7 @@ import { defineFlow } from '../../src/flows/flow-definition.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { AppError } from '../../src/http/app-error.ts';
 import { createTestApp, readJson, type TestApp, type TestTenant } from '../support/test-app.ts';
+import { ZAnyFlowInput } from '../support/flow-input.ts';
 
 /**
  * Secrets at rest and in flight: approval tokens never stored outside the approver's answer,
@@ -21,7 +22,7 @@ const notifyPartner: ActionPlugin = {
   action: 'notify_partner',
   description: 'test plugin: class B',
   payload: z.object({ partner: z.string() }),
-  flows: [defineFlow({ name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
+  flows: [defineFlow({ input: ZAnyFlowInput, name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
 };
 
 /** Class A: a run that waits for an approval request's decision and outputs what it was told. */
@@ -31,7 +32,7 @@ const collectSignals: ActionPlugin = {
   payload: z.object({ request_id: z.uuid() }),
   flows: [
     defineFlow({
-      name: 'action:collect_signals',
+      input: ZAnyFlowInput, name: 'action:collect_signals',
       version: '1',
       steps: [
         {
@@ -52,7 +53,7 @@ const research: ActionPlugin = {
   payload: z.object({}),
   flows: [
     defineFlow({
-      name: 'action:research',
+      input: ZAnyFlowInput, name: 'action:research',
       version: '1',
       steps: [
         {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 
 /**
@@ -8,9 +9,8 @@ import { defineFlow } from '../../src/flows/flow-definition.ts';
  * Input: `{ fakeUrl }`, the base URL of the test's fake provider; every external call goes
  * to `POST <fakeUrl>/effects` with the side effect's idempotency key as a header.
  */
-export interface CrashProbeInput {
-  fakeUrl: string;
-}
+const ZCrashProbeInput = z.object({ fakeUrl: z.url() });
+export type CrashProbeInput = z.infer<typeof ZCrashProbeInput>;
 
 async function post(fakeUrl: string, key: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const response = await fetch(`${fakeUrl}/effects`, {
@@ -22,7 +22,8 @@ async function post(fakeUrl: string, key: string, body: Record<string, unknown>)
   return (await response.json()) as Record<string, unknown>;
 }
 
-export const crashProbeFlow = defineFlow<CrashProbeInput>({
+export const crashProbeFlow = defineFlow({
+  input: ZCrashProbeInput,
   name: 'crash_probe',
   version: '1',
   steps: [
@@ -54,7 +55,8 @@ export const crashProbeFlow = defineFlow<CrashProbeInput>({
  * The flow the unwind crash test cancels: two steps whose compensations call the fake
  * provider under the same effect names as their forward steps, and a wait to cancel it in.
  */
-export const compensationProbeFlow = defineFlow<CrashProbeInput>({
+export const compensationProbeFlow = defineFlow({
+  input: ZCrashProbeInput,
   name: 'compensation_probe',
   version: '1',
   steps: [

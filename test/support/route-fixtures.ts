@@ -5,6 +5,7 @@ import { defineFlow } from '../../src/flows/flow-definition.ts';
 import type { ActionPlugin } from '../../src/gateway/task-router.ts';
 import { SUNDAY_10_RIYADH } from './os-fixture.ts';
 import type { TestApp, TestTenant } from './test-app.ts';
+import { ZAnyFlowInput } from './flow-input.ts';
 
 /**
  * A tenant with one record of every kind a path names (contacts, deals owned by two reps,
@@ -18,7 +19,7 @@ export const notifyPartner: ActionPlugin = {
   action: 'notify_partner',
   description: 'test plugin: class B',
   payload: z.object({ partner: z.string() }),
-  flows: [defineFlow({ name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
+  flows: [defineFlow({ input: ZAnyFlowInput, name: 'action:notify_partner', version: '1', steps: [{ name: 'send', run: async () => undefined, noCompensation: { reason: 'test sink', escalate: false } }] })],
 };
 
 /** The callers of the matrix: one per role; `sales_rep` is rep 1 and `rep2` a second sales_rep. */

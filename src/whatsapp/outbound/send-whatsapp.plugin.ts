@@ -7,6 +7,7 @@ import { DEAL_STAGE_VALUES, type DealStage } from '../../deals/deal-stages.ts';
 import { scopeCondition } from '../../deals/deals.store.ts';
 import { LIFECYCLE, MissingTemplateVariableError, renderTemplate } from '../../deals/lifecycle.ts';
 import { defineFlow, PermanentStepError, type StepContext } from '../../flows/flow-definition.ts';
+import { actionFlowInput, type ActionFlowInput } from '../../gateway/action-flow-input.ts';
 import type { ActionPlugin } from '../../gateway/task-router.ts';
 import { findTemplateVersion, loadLifecycleConfig } from '../../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../../tenancy/with-tenant.ts';
@@ -50,7 +51,7 @@ export type TSendWhatsApp = z.infer<typeof ZSendWhatsApp>;
  */
 type SendOutcome = (SendResult | { kind: 'unknown'; reason: string }) & { provider?: string };
 
-type Input = { action: string; actor: string; payload: TSendWhatsApp & { _correlation_id?: string }; deal_scope?: unknown };
+type Input = ActionFlowInput<TSendWhatsApp>;
 
 /**
  * The record step refused the send (opted out, unknown contact, deal or template): permanent,
@@ -75,9 +76,10 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
     description: 'Sends a WhatsApp message to a contact (never to one who opted out).',
     payload: ZSendWhatsApp,
     flows: [
-      defineFlow<Input>({
+      defineFlow({
         name: 'action:send_whatsapp',
         version: '1',
+        input: actionFlowInput(ZSendWhatsApp),
         steps: [
           {
             name: 'record',
@@ -208,7 +210,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
    */
   async function claimOutbound(args: { tx: TenantTx; ctx: StepContext<Input>; outboundId: string }): Promise<Claimed> {
     const { tx, ctx, outboundId } = args;
-    const decisionId = (ctx.input as { decision_id?: string }).decision_id;
+    const decisionId = ctx.input.decision_id;
     const [current] = await tx.select().from(outboundMessages).where(eq(outboundMessages.id, outboundId));
     if (!current) throw new Error(`outbound message ${outboundId} vanished`);
     if (current.dealId) await tx.execute(sql`SELECT 1 FROM deals WHERE id = ${current.dealId} FOR SHARE`);
@@ -237,7 +239,7 @@ export function createSendWhatsAppPlugin(options: { whatsapp?: WhatsAppService; 
           : [];
         if (!stage.outboundAllowed) return cancel(`deal is ${deal?.stage}: nothing is sent`);
         // The approval (standing approvals match on it) was for the stage in the payload.
-        const approvedStage = (ctx.input as { payload?: { stage?: string } }).payload?.stage;
+        const approvedStage = ctx.input.payload.stage;
         if (approvedStage && deal?.stage !== approvedStage) return cancel(`deal moved from ${approvedStage} to ${deal?.stage} after the send was approved`);
         if (stage.outboundNeedsHuman && decision?.standingApprovalId) return cancel(`deal moved to ${deal?.stage}, which needs a human's approval`);
       }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { selectContacts } from '../../contacts/contacts.store.ts';
 import { toE164 } from '../../contacts/phone.ts';
 import { defineFlow } from '../../flows/flow-definition.ts';
+import { actionFlowInput } from '../../gateway/action-flow-input.ts';
 import type { ActionPlugin } from '../../gateway/task-router.ts';
 import { contactHasOptedOut } from './outbound.ts';
 import { sandboxExternalId, SANDBOX_PROVIDER } from './sandbox-provider.ts';
@@ -23,8 +24,6 @@ export const ZTestSend = z.strictObject({
   text: z.string().trim().min(1).max(4096),
 });
 
-type Input = { action: string; actor: string; payload: z.output<typeof ZTestSend> & { _correlation_id?: string } };
-
 /**
  * POST /os/test-send's action (class B, like every outbound message: an approval token or a
  * standing approval first). Sends one message through the tenant's fallback chain and
@@ -40,9 +39,10 @@ export function createTestSendPlugin(deps: { whatsapp: WhatsAppService }): Actio
     description: 'Sends a test WhatsApp message through the provider chain and reports each attempt.',
     payload: ZTestSend,
     flows: [
-      defineFlow<Input>({
+      defineFlow({
         name: `action:${TEST_SEND_ACTION}`,
         version: '1',
+        input: actionFlowInput(ZTestSend),
         steps: [
           {
             name: 'send',
