@@ -15,7 +15,7 @@ import { whatsappWebhooksRoutes } from '../whatsapp/inbound/webhooks.routes.ts';
 import { whatsappRoutes } from '../whatsapp/admin/whatsapp.routes.ts';
 import type { TaskRouter } from '../gateway/task-router.ts';
 import { dealsRoutes } from '../deals/deals.routes.ts';
-import { stopOutboundFor } from '../os/opt-out.ts';
+import { stopOutboundFor } from '../os/stop-outbound-for.ts';
 import { draftsRoutes } from '../drafts/drafts.routes.ts';
 import { idempotency } from '../idempotency/idempotency.middleware.ts';
 import { intentsRoutes } from '../intents/intents.routes.ts';

@@ -6,7 +6,7 @@ import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import type { Role } from '../auth/roles.ts';
 import type { TStandingConditions } from '../approvals/standing-approvals.ts';
 import { standingApprovals } from '../db/schema.ts';
-import { stopOutboundFor } from '../os/opt-out.ts';
+import { stopOutboundFor } from '../os/stop-outbound-for.ts';
 import { createTenant } from '../tenancy/create-tenant.ts';
 import { insertUser } from '../tenancy/tenants.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';

@@ -3,17 +3,14 @@ import { requirePermission } from '../auth/auth.middleware.ts';
 import { dealScopeFor } from '../deals/deal-scope.ts';
 import { decodeCursor, toPage, ZPageMeta, ZPageQuery } from '../http/pagination.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse, ZIdParam } from '../http/router.ts';
-import {
-  approveRequest,
-  grantStandingApproval,
-  listApprovalRequests,
-  listStandingApprovals,
-  rejectRequest,
-  revokeStandingApproval,
-  slaState,
-  type ApprovalRequestRow,
-  type StandingApprovalRow,
-} from './approvals.ts';
+import { slaState } from './approval-sla.ts';
+import type { ApprovalRequestRow, StandingApprovalRow } from './approvals.store.ts';
+import { approveRequest } from './approve-request.ts';
+import { grantStandingApproval } from './grant-standing-approval.ts';
+import { listApprovalRequests } from './list-approval-requests.ts';
+import { listStandingApprovals } from './list-standing-approvals.ts';
+import { rejectRequest } from './reject-request.ts';
+import { revokeStandingApproval } from './revoke-standing-approval.ts';
 import { ZStandingConditions } from './standing-approvals.ts';
 import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
@@ -165,7 +162,7 @@ export function approvalsRoutes(deps: { masterKey: Buffer; tokenTtlHours: number
     }),
     async (c) => {
       const now = new Date();
-      return c.json({ data: (await listStandingApprovals(c.var.tx)).map((r) => toStanding(r, now)) }, 200);
+      return c.json({ data: (await listStandingApprovals({ tx: c.var.tx })).map((r) => toStanding(r, now)) }, 200);
     },
   );
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slaState } from './approvals.ts';
+import { slaState } from './approval-sla.ts';
 import { conditionMismatch, ZStandingConditions } from './standing-approvals.ts';
 
 const hours = ZStandingConditions.parse({ hours: { days: [0, 1, 2, 3, 4], start: '09:00', end: '18:00' } });

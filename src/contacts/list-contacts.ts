@@ -5,7 +5,12 @@ import type { TContact, TListContactsQuery } from './contacts.schemas.ts';
 import { selectContacts, toContact } from './contacts.store.ts';
 import { toE164 } from './phone.ts';
 
-export async function listContacts({ tx, query }: { tx: TenantTx; query: TListContactsQuery }): Promise<{ data: TContact[]; next_cursor: string | null }> {
+export interface ListContactsOptions {
+  tx: TenantTx;
+  query: TListContactsQuery;
+}
+
+export async function listContacts({ tx, query }: ListContactsOptions): Promise<{ data: TContact[]; next_cursor: string | null }> {
   const phoneE164 = query.phone === undefined ? undefined : toE164(query.phone);
   if (query.phone !== undefined && !phoneE164) {
     throw new AppError('validation_failed', 'Invalid query.phone', { errors: [{ field: 'query.phone', message: 'is not a valid phone number' }] });

@@ -18,7 +18,7 @@ import {
   ZTransitionResponse,
   ZUpdateDealRequest,
 } from './deals.schemas.ts';
-import { getDealTimeline } from './deal-timeline.ts';
+import { getDealTimeline } from './get-deal-timeline.ts';
 import { getDeal } from './get-deal.ts';
 import { listDealActivities } from './list-deal-activities.ts';
 import { listDeals } from './list-deals.ts';

@@ -4,14 +4,16 @@ import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TActivity } from './deals.schemas.ts';
 import { findDeal, selectActivities, toActivity, type DealScope } from './deals.store.ts';
 
-/** The deal's timeline, newest first. */
-export async function listDealActivities(options: {
+export interface ListDealActivitiesOptions {
   tx: TenantTx;
   dealId: string;
   scope: DealScope;
   limit: number;
   cursor: string | undefined;
-}): Promise<{ data: TActivity[]; next_cursor: string | null }> {
+}
+
+/** The deal's timeline, newest first. */
+export async function listDealActivities(options: ListDealActivitiesOptions): Promise<{ data: TActivity[]; next_cursor: string | null }> {
   if (!(await findDeal(options.tx, options.dealId, options.scope))) throw new AppError('not_found', `Deal ${options.dealId} does not exist`);
   const rows = await selectActivities(options.tx, options.dealId, decodeCursor(options.cursor), options.limit + 1);
   return toPage(rows.map(toActivity), options.limit);

@@ -1,11 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
-import { approveRequest, withdrawRequest } from '../approvals/approvals.ts';
+import { approveRequest } from '../approvals/approve-request.ts';
+import { withdrawRequest } from '../approvals/withdraw-request.ts';
 import { drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import { executeAction, type ExecuteDeps, type ExecuteOutcome } from '../gateway/execute-action.ts';
 import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { contactHasOptedOut } from '../whatsapp/outbound/outbound.ts';
+import { contactHasOptedOut } from '../whatsapp/outbound/outbound.store.ts';
 import type { TApproveDraftResponse } from './drafts.schemas.ts';
 import { insertDraftActivity, lockDraft, requirePending, toDraft, type DraftRow } from './drafts.store.ts';
 
@@ -13,6 +14,16 @@ function refused(outcome: ExecuteOutcome): AppError {
   return new AppError('conflict', `The gateway answered ${outcome.result}: ${outcome.reason}`, {
     extra: { decision_id: outcome.decisionId, gateway_result: outcome.result },
   });
+}
+
+export interface ApproveDraftOptions {
+  tx: TenantTx;
+  tenantId: string;
+  draftId: string;
+  approver: string;
+  scope: DealScope;
+  correlationId: string;
+  deps: ExecuteDeps & { tokenTtlHours: number };
 }
 
 /**
@@ -23,15 +34,7 @@ function refused(outcome: ExecuteOutcome): AppError {
  * is locked throughout, so approving twice sends once (the second answers 409). The last
  * editor of the text may not approve it (403 four_eyes_required).
  */
-export async function approveDraft(options: {
-  tx: TenantTx;
-  tenantId: string;
-  draftId: string;
-  approver: string;
-  scope: DealScope;
-  correlationId: string;
-  deps: ExecuteDeps & { tokenTtlHours: number };
-}): Promise<TApproveDraftResponse> {
+export async function approveDraft(options: ApproveDraftOptions): Promise<TApproveDraftResponse> {
   const { tx, tenantId, deps } = options;
   const row = await lockDraft(tx, options.draftId, options.scope);
   requirePending(row);

@@ -5,19 +5,21 @@ import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDraft, TEditDraftRequest } from './drafts.schemas.ts';
 import { insertDraftActivity, lockDraft, requirePending, toDraft, type DraftRow } from './drafts.store.ts';
 
-/**
- * Edits a pending draft's text and bumps its version. The draft holds no approval token:
- * approval requests bind the SHA-256 of the payload, so one opened for the old text can
- * never authorise the new text, and approving always sends the text current at that moment.
- */
-export async function editDraft(options: {
+export interface EditDraftOptions {
   tx: TenantTx;
   draftId: string;
   input: TEditDraftRequest;
   actor: string;
   scope: DealScope;
   correlationId: string | undefined;
-}): Promise<TDraft> {
+}
+
+/**
+ * Edits a pending draft's text and bumps its version. The draft holds no approval token:
+ * approval requests bind the SHA-256 of the payload, so one opened for the old text can
+ * never authorise the new text, and approving always sends the text current at that moment.
+ */
+export async function editDraft(options: EditDraftOptions): Promise<TDraft> {
   const { tx } = options;
   const row = await lockDraft(tx, options.draftId, options.scope);
   requirePending(row);

@@ -1,20 +1,22 @@
 import { eq, sql } from 'drizzle-orm';
-import { withdrawRequest } from '../approvals/approvals.ts';
+import { withdrawRequest } from '../approvals/withdraw-request.ts';
 import { drafts } from '../db/schema.ts';
 import type { DealScope } from '../deals/deals.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TDraft, TRejectDraftRequest } from './drafts.schemas.ts';
 import { insertDraftActivity, lockDraft, requirePending, toDraft, type DraftRow } from './drafts.store.ts';
 
-/** Discards a pending draft, with the reason, on the deal's timeline. Nothing is sent. */
-export async function rejectDraft(options: {
+export interface RejectDraftOptions {
   tx: TenantTx;
   draftId: string;
   input: TRejectDraftRequest;
   actor: string;
   scope: DealScope;
   correlationId: string | undefined;
-}): Promise<TDraft> {
+}
+
+/** Discards a pending draft, with the reason, on the deal's timeline. Nothing is sent. */
+export async function rejectDraft(options: RejectDraftOptions): Promise<TDraft> {
   const { tx } = options;
   const row = await lockDraft(tx, options.draftId, options.scope);
   requirePending(row);

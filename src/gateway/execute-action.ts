@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { ApprovalTokenError, CORRELATION_ID_KEY, mintApprovalToken, payloadSha256, readTokenKid, verifyApprovalToken } from '../approvals/approval-token.ts';
-import { findFittingStandingApproval } from '../approvals/standing-approvals.ts';
-import { activeSigningKey, findPublicKey } from '../approvals/tenant-keys.ts';
+import { findFittingStandingApproval } from '../approvals/find-fitting-standing-approval.ts';
+import { activeSigningKey, findPublicKey } from '../approvals/signing-keys.store.ts';
 import { approvalRequests, approvalTokenUses, deals, decisions, policyOverrides } from '../db/schema.ts';
 import { uuidv7 } from '../db/uuid-v7.ts';
 import { requirePayloadInScope, toRunDealScope } from '../deals/deal-scope.ts';
@@ -69,6 +69,13 @@ export interface ExecuteDeps {
   now?: () => Date;
 }
 
+export interface ExecuteActionOptions {
+  tx: TenantTx;
+  tenantId: string;
+  request: ExecuteRequest;
+  deps: ExecuteDeps;
+}
+
 /**
  * The one gateway every action passes (SPEC §2), in order: correlation id → policy gate →
  * task router (the plugin must exist and accept the payload) → the caller's deal scope →
@@ -84,7 +91,7 @@ export interface ExecuteDeps {
  * @example
  * const outcome = await executeAction({ tx, tenantId, request: { actor, action: 'tag', payload }, deps });
  */
-export async function executeAction(options: { tx: TenantTx; tenantId: string; request: ExecuteRequest; deps: ExecuteDeps }): Promise<ExecuteOutcome> {
+export async function executeAction(options: ExecuteActionOptions): Promise<ExecuteOutcome> {
   const { tx, tenantId, request, deps } = options;
   const now = deps.now?.() ?? new Date();
   const correlationId = request.correlationId ?? newCorrelationId();

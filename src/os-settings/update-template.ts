@@ -6,19 +6,21 @@ import type { TenantTx } from '../tenancy/with-tenant.ts';
 import type { TUpdateTemplateRequest } from './os-settings.schemas.ts';
 import { forgetLifecycleConfig, insertTemplateVersion, type TemplateVersion } from './os-settings.store.ts';
 
+export interface UpdateTemplateOptions {
+  tx: TenantTx;
+  tenantId: string;
+  templateId: string;
+  input: TUpdateTemplateRequest;
+  actor: string;
+}
+
 /**
  * A tenant's edit of a reply template: a new version, the old ones kept. Only the variables
  * the lifecycle can fill are allowed, so a typo (`{{nmae}}`) is refused here instead of
  * turning every later reply into a draft. A send already approved keeps the version it was
  * approved with (the payload names it).
  */
-export async function updateTemplate(options: {
-  tx: TenantTx;
-  tenantId: string;
-  templateId: string;
-  input: TUpdateTemplateRequest;
-  actor: string;
-}): Promise<TemplateVersion> {
+export async function updateTemplate(options: UpdateTemplateOptions): Promise<TemplateVersion> {
   const { tx, templateId, input } = options;
   const builtIn = REPLY_TEMPLATES.find((candidate) => candidate.id === templateId);
   if (!builtIn) throw new AppError('not_found', `Template ${templateId} does not exist`);

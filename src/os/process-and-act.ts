@@ -8,7 +8,7 @@ import { transitionDealStage } from '../deals/transition-deal-stage.ts';
 import { executeAction, type ExecuteDeps } from '../gateway/execute-action.ts';
 import { AppError } from '../http/app-error.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { stopOutboundFor, type StoppedOutbound } from './opt-out.ts';
+import { stopOutboundFor, type StoppedOutbound } from './stop-outbound-for.ts';
 import { startFlow } from '../flows/flow-commands.ts';
 import { cancelTimedReplies, TIMED_REPLY_FLOW, type TimedReplyInput, type TimedReplyKind } from './timed-reply.flow.ts';
 import type { TProcessAndActResponse, TProcessRequest } from './os.schemas.ts';

@@ -12,7 +12,7 @@ import type { TaskRouter } from '../gateway/task-router.ts';
 import { isWithinBusinessHours, nextBusinessOpening } from '../os-settings/business-hours.ts';
 import { findTemplateVersion, loadLifecycleConfig } from '../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { contactHasOptedOut } from '../whatsapp/outbound/outbound.ts';
+import { contactHasOptedOut } from '../whatsapp/outbound/outbound.store.ts';
 
 export const TIMED_REPLY_FLOW = 'os:timed_reply';
 const VERSION = '1';

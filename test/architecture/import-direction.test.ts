@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DOMAINS, KERNEL, KNOWN, PLATFORM, ROOTS, sourceFiles, SRC, unitOf } from './layers.ts';
 
 /**
  * One direction of dependencies (ARCHITECTURE.md, "Layers"). A unit is a folder under src/
@@ -9,21 +10,6 @@ import { describe, expect, it } from 'vitest';
  * and domains listed before it; only the composition roots import everything, and nothing
  * imports them.
  */
-const KERNEL = ['crypto', 'config', 'http', 'auth', 'db', 'tenancy', 'idempotency'];
-const PLATFORM = ['flows', 'policy', 'intents'];
-const DOMAINS = ['contacts', 'deals', 'os-settings', 'approvals', 'gateway', 'whatsapp/outbound', 'drafts', 'whatsapp/inbound', 'whatsapp/admin', 'os', 'plugins'];
-const ROOTS = ['app', 'cli', 'main'];
-const KNOWN = new Set([...KERNEL, ...PLATFORM, ...DOMAINS, ...ROOTS]);
-
-const SRC = path.resolve(import.meta.dirname, '../../src');
-
-export function unitOf(file: string): string {
-  const parts = path.relative(SRC, file).split(path.sep);
-  if (parts.length === 1) return parts[0]!.replace(/\.ts$/, '');
-  if (parts[0] === 'whatsapp') return `whatsapp/${parts[1]}`;
-  return parts[0]!;
-}
-
 /** Why an import from one unit into another is forbidden, or null when it is allowed. */
 export function forbidden(from: string, to: string): string | null {
   if (from === to) return null;
@@ -38,14 +24,6 @@ export function forbidden(from: string, to: string): string | null {
   if (PLATFORM.includes(from)) return KERNEL.includes(to) || PLATFORM.includes(to) ? null : `the platform unit ${from} imports the domain ${to}`;
   if (KERNEL.includes(to) || PLATFORM.includes(to)) return null;
   return DOMAINS.indexOf(to) < DOMAINS.indexOf(from) ? null : `${from} imports ${to}, which comes after it`;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [full] : [];
-  });
 }
 
 function importEdges(): Array<{ file: string; target: string }> {

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles, SRC } from './layers.ts';
 
 /**
  * A jsonb column is read through a zod schema (src/db/json-column.ts, a flow's `input`, a
@@ -8,16 +9,6 @@ import { describe, expect, it } from 'vitest';
  * bug left in the row. A cast that truly cannot be a parse says why on the line above, starting
  * `// json-column:`.
  */
-const SRC = path.resolve(import.meta.dirname, '../../src');
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [full] : [];
-  });
-}
-
 /** The property names of every jsonb column in the drizzle schema. */
 export function jsonbColumns(schemaText: string): string[] {
   return [...new Set([...schemaText.matchAll(/^\s*(\w+): jsonb\(/gm)].map((m) => m[1]!))].sort();

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../src/db/schema.ts';
-import { dealDecisionsQuery } from '../../src/deals/deal-timeline.ts';
+import { dealDecisionsQuery } from '../../src/deals/get-deal-timeline.ts';
 import { grantTemplateReplies, SUNDAY_10_RIYADH } from '../support/os-fixture.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApprovalToken, payloadSha256 } from '../../src/approvals/approval-token.ts';
-import { activeSigningKey } from '../../src/approvals/tenant-keys.ts';
+import { activeSigningKey } from '../../src/approvals/signing-keys.store.ts';
 import { startFlow } from '../../src/flows/flow-commands.ts';
 import { defineFlow } from '../../src/flows/flow-definition.ts';
 import { executeAction } from '../../src/gateway/execute-action.ts';

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { outboundMessages } from '../../src/db/schema.ts';
 import type { StepContext } from '../../src/flows/flow-definition.ts';
 import { withTenant, type TenantTx } from '../../src/tenancy/with-tenant.ts';
-import { cancelQueuedOutbound } from '../../src/whatsapp/outbound/outbound.ts';
+import { cancelQueuedOutbound } from '../../src/whatsapp/outbound/outbound.store.ts';
 import { createSandboxProvider, sandboxExternalId } from '../../src/whatsapp/outbound/sandbox-provider.ts';
 import { createTestApp, type TestApp, type TestTenant } from '../support/test-app.ts';
 

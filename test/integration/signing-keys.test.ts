@@ -2,7 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApprovalToken, payloadSha256, verifyApprovalToken } from '../../src/approvals/approval-token.ts';
-import { activeSigningKey } from '../../src/approvals/tenant-keys.ts';
+import { activeSigningKey } from '../../src/approvals/signing-keys.store.ts';
 import * as schema from '../../src/db/schema.ts';
 import type { TenantTx } from '../../src/tenancy/with-tenant.ts';
 import { withTenant } from '../../src/tenancy/with-tenant.ts';

@@ -3,7 +3,7 @@ import { requirePermission } from '../../auth/auth.middleware.ts';
 import { AppError } from '../../http/app-error.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonResponse } from '../../http/router.ts';
 import { REAL_PROVIDER_NAMES, type RealProviderName } from '../outbound/provider.ts';
-import { ensureWebhookKey, readWebhookKey } from '../inbound/webhook-keys.ts';
+import { ensureWebhookKey, readWebhookKey } from '../inbound/webhook-keys.store.ts';
 
 /** Where the public webhook routes are mounted (src/app/app.ts). */
 export const WEBHOOKS_BASE_PATH = '/webhooks/whatsapp';

@@ -6,7 +6,7 @@ import { problemResponse } from '../../http/problem.ts';
 import { BEARER, COMMON_ERROR_RESPONSES, createRouter, IDEMPOTENCY_HEADER, jsonBody, jsonResponse } from '../../http/router.ts';
 import { deleteProviderCredentials, saveProviderCredentials } from '../outbound/credentials.store.ts';
 import { tenantProviderSettings } from '../outbound/provider-settings.ts';
-import { listProviderStatus } from './provider-status.ts';
+import { listProviderStatus } from './list-provider-status.ts';
 import { testSend } from './test-send.ts';
 import type { WhatsAppService } from '../outbound/whatsapp-service.ts';
 import { ZProviderCredentialsRequest, ZProviderCredentialsSaved, ZProviderParam, ZProviderStatusList, ZTestSendRequest, ZTestSendResponse, ZTestSendRunOutput } from './whatsapp.schemas.ts';

@@ -8,16 +8,17 @@ import { uuidv7 } from '../../db/uuid-v7.ts';
 import { AppError } from '../../http/app-error.ts';
 import { withTenant, type TenantTx } from '../../tenancy/with-tenant.ts';
 import { INBOUND_WHATSAPP_FLOW, INBOUND_WHATSAPP_FLOW_VERSION, inboundIdempotencyKey, type InboundWhatsAppInput } from './inbound-message.ts';
-import type { ProviderSettings } from '../outbound/provider-settings.ts';
 import { REAL_PROVIDER_NAMES, type RealProviderName } from '../outbound/provider.ts';
 import { applyStatus, lockDeliveryStatus } from '../outbound/delivery-status.ts';
-import { unsafeTenantForWebhookKey } from './webhook-keys.ts';
+import type { ProviderSettings } from '../outbound/provider-settings.ts';
+import { unsafeTenantForWebhookKey } from './webhook-keys.store.ts';
+import { providerSettings } from './webhook-provider-settings.ts';
 import type { WhatsAppService } from '../outbound/whatsapp-service.ts';
 import { parseFonnteWebhook } from './parse-fonnte.ts';
 import { parseGreenApiWebhook } from './parse-green-api.ts';
 import { parseMetaCloudWebhook } from './parse-meta-cloud.ts';
 import { parseUltramsgWebhook } from './parse-ultramsg.ts';
-import { verifyFonnteSecret, verifyGreenApiAuthorization, verifyMetaHandshake, verifyMetaSignature } from './verify-webhook.ts';
+import { verifyFonnteSecret, verifyGreenApiAuthorization, verifyMetaSignature } from './verify-webhook.ts';
 import type { InboundWebhookEvent, ParseResult } from './webhook-events.ts';
 
 /**
@@ -117,37 +118,6 @@ export async function receiveWebhook(options: ReceiveWebhookOptions): Promise<Re
   });
   logger.info({ provider, tenant_id: tenantId, ...result }, 'webhook received');
   return result;
-}
-
-export interface AnswerMetaHandshakeOptions {
-  pool: pg.Pool;
-  whatsapp: WhatsAppService;
-  key: string;
-  query: { mode: string | undefined; verifyToken: string | undefined; challenge: string | undefined };
-}
-
-/**
- * Meta's subscription handshake for the tenant of this key: the challenge to echo, or AppError
- * `not_found` (unknown key) / `forbidden` (wrong mode or verify token, or none configured).
- *
- * @example
- * const challenge = await answerMetaHandshake({ pool, whatsapp, key, query: { mode: 'subscribe', verifyToken, challenge: '1158201444' } });
- */
-export async function answerMetaHandshake(options: AnswerMetaHandshakeOptions): Promise<string> {
-  const tenantId = await unsafeTenantForWebhookKey(options.pool, options.key);
-  if (!tenantId) throw new AppError('not_found', 'No such webhook');
-  const settings = await withTenant({ pool: options.pool, tenantId, readOnly: true }, (tx) => providerSettings(tx, options.whatsapp, tenantId, 'meta-cloud'));
-  const answer = verifyMetaHandshake({ ...options.query, expectedToken: settings.verify_token ?? '' });
-  if (!answer.ok) throw new AppError('forbidden', 'The verification request does not match the configured verify token');
-  return answer.challenge;
-}
-
-/** The tenant's settings for this provider (its own credentials over the environment's). */
-async function providerSettings<P extends RealProviderName>(tx: TenantTx, whatsapp: WhatsAppService, tenantId: string, provider: P): Promise<ProviderSettings[P]> {
-  const configured = (await whatsapp.providersFor(tx, tenantId)).find((candidate) => candidate.name === provider);
-  // A provider the tenant does not use has no webhook to receive: as unknown as a wrong path.
-  if (!configured) throw new AppError('not_found', `No ${provider} webhook: the provider is not configured`);
-  return configured.settings as ProviderSettings[P];
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {

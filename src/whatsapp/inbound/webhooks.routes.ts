@@ -5,7 +5,8 @@ import type { FlowRegistry } from '../../flows/flow-definition.ts';
 import { AppError } from '../../http/app-error.ts';
 import { createRouter, jsonResponse, ZProblem } from '../../http/router.ts';
 import { REAL_PROVIDER_NAMES } from '../outbound/provider.ts';
-import { answerMetaHandshake, receiveWebhook, webhookProvider } from './receive-webhook.ts';
+import { answerMetaHandshake } from './answer-meta-handshake.ts';
+import { receiveWebhook, webhookProvider } from './receive-webhook.ts';
 import type { WhatsAppService } from '../outbound/whatsapp-service.ts';
 import { FONNTE_SECRET_HEADER } from './verify-webhook.ts';
 

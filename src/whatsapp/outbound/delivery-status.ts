@@ -2,7 +2,7 @@ import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { outboundMessages, whatsappWebhookEvents } from '../../db/schema.ts';
 import type { TenantTx } from '../../tenancy/with-tenant.ts';
-import { draftForClosedWindow } from './outbound.ts';
+import { draftForClosedWindow } from './outbound.store.ts';
 
 /**
  * The delivery-status state machine of our outbound messages: a provider's status reports

@@ -12,7 +12,7 @@ import type { ActionPlugin } from '../../gateway/task-router.ts';
 import { findTemplateVersion, loadLifecycleConfig } from '../../os-settings/os-settings.store.ts';
 import type { TenantTx } from '../../tenancy/with-tenant.ts';
 import type { ConfiguredProvider } from './credentials.store.ts';
-import { cancelQueuedOutbound, contactHasOptedOut, draftForClosedWindow, OPTED_OUT_REASON, type OutboundMessageRow } from './outbound.ts';
+import { cancelQueuedOutbound, contactHasOptedOut, draftForClosedWindow, OPTED_OUT_REASON, type OutboundMessageRow } from './outbound.store.ts';
 import type { SendResult, WhatsAppProvider } from './provider.ts';
 import { createSandboxProvider, SANDBOX_PROVIDER } from './sandbox-provider.ts';
 import type { AttemptEvent, ProviderChain } from './send-smart.ts';

@@ -4,7 +4,7 @@ import { toE164 } from '../../contacts/phone.ts';
 import { defineFlow } from '../../flows/flow-definition.ts';
 import { actionFlowInput } from '../../gateway/action-flow-input.ts';
 import type { ActionPlugin } from '../../gateway/task-router.ts';
-import { contactHasOptedOut } from './outbound.ts';
+import { contactHasOptedOut } from './outbound.store.ts';
 import { sandboxExternalId, SANDBOX_PROVIDER } from './sandbox-provider.ts';
 import { attemptRecorder, lastInboundAt } from './send-whatsapp.plugin.ts';
 import type { SendAttempt } from './send-smart.ts';

@@ -1,7 +1,12 @@
 import { cancelTimedReplies } from './timed-reply.flow.ts';
 import type { StoppedOutbound } from '../deals/transition-deal-stage.ts';
 import type { TenantTx } from '../tenancy/with-tenant.ts';
-import { cancelQueuedOutbound, inFlightOutbound, OPTED_OUT_REASON } from '../whatsapp/outbound/outbound.ts';
+import { cancelQueuedOutbound, inFlightOutbound, OPTED_OUT_REASON } from '../whatsapp/outbound/outbound.store.ts';
+
+export interface StopOutboundForOptions {
+  tx: TenantTx;
+  contactId: string;
+}
 
 /**
  * What an opt-out stops, in the caller's transaction (PDPL Art. 25, SPEC §3): every queued
@@ -14,7 +19,7 @@ import { cancelQueuedOutbound, inFlightOutbound, OPTED_OUT_REASON } from '../wha
  * @example
  * const stopped = await stopOutboundFor({ tx, contactId });
  */
-export async function stopOutboundFor(options: { tx: TenantTx; contactId: string }): Promise<StoppedOutbound> {
+export async function stopOutboundFor(options: StopOutboundForOptions): Promise<StoppedOutbound> {
   const outboundIds = await cancelQueuedOutbound({ tx: options.tx, contactId: options.contactId, reason: OPTED_OUT_REASON });
   const inFlightOutboundIds = await inFlightOutbound(options.tx, options.contactId);
   const timedReplyRunIds = await cancelTimedReplies({ tx: options.tx, contactId: options.contactId });

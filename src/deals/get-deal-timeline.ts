@@ -6,6 +6,13 @@ import type { TTimelineItem } from './deals.schemas.ts';
 import { findDeal, type DealScope } from './deals.store.ts';
 import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
 
+export interface GetDealTimelineOptions {
+  tx: TenantTx;
+  dealId: string;
+  scope: DealScope;
+  limit: number;
+}
+
 /**
  * The deal's timeline: activities, inbound and outbound messages and gateway decisions,
  * merged oldest first; the newest `limit` entries.
@@ -19,7 +26,7 @@ import { readJsonColumn, ZJsonObject } from '../db/json-column.ts';
  * UUIDv7, so ordering by (at, id) puts the message before the stage change it caused, and the
  * stage change before the decision on the reply.
  */
-export async function getDealTimeline({ tx, dealId, scope, limit }: { tx: TenantTx; dealId: string; scope: DealScope; limit: number }): Promise<{ data: TTimelineItem[] }> {
+export async function getDealTimeline({ tx, dealId, scope, limit }: GetDealTimelineOptions): Promise<{ data: TTimelineItem[] }> {
   if (!(await findDeal(tx, dealId, scope))) throw new AppError('not_found', `Deal ${dealId} does not exist`);
 
   // One connection per transaction: the four reads run one after another.

@@ -25,11 +25,17 @@ export interface ProviderStatus {
 type StatsRow = { provider: string; calls: number; errors: number; p50: number | null };
 type LastRow = { provider: string; at: Date; code: string | null; reason: string | null };
 
+export interface ListProviderStatusOptions {
+  tx: TenantTx;
+  tenantId: string;
+  whatsapp: WhatsAppService;
+}
+
 /**
  * GET /os/whatsapp-providers: each provider's place in the tenant's chain, its breaker and its
  * recent record, from the attempts table (so every process and restart agrees). Never a secret.
  */
-export async function listProviderStatus(options: { tx: TenantTx; tenantId: string; whatsapp: WhatsAppService }): Promise<{ data: ProviderStatus[] }> {
+export async function listProviderStatus(options: ListProviderStatusOptions): Promise<{ data: ProviderStatus[] }> {
   const { tx, tenantId, whatsapp } = options;
   const configured = await whatsapp.providersFor(tx, tenantId);
   const metadata = await credentialsMetadata(tx);
