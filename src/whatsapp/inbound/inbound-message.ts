@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZInboundMessageEvent } from './webhook-events.ts';
 
 /**
  * The contract between the webhook route (which stores an inbound message and starts a run)
@@ -15,7 +16,7 @@ export const ZInboundWhatsAppInput = z.object({
   provider: z.string().min(1),
   provider_message_id: z.string().min(1),
   /** E.164, as the parser normalised it. */
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number'),
+  phone: ZInboundMessageEvent.shape.fromE164,
   name: z.string().nullable(),
   text: z.string(),
   /** The provider's timestamp for the message (or when we received it, when it sent none). */

@@ -92,4 +92,16 @@ describe('message text with U+0000 or a lone surrogate', () => {
     const poisoned = parse(replaceText(jsonFixture(name), text, `\u0000${text.slice(0, 2)}\u0000${text.slice(2)}\ud800`));
     expect(poisoned).toEqual({ ok: true, events: [{ ...clean.events[0], text: `${text}\ufffd` }] });
   });
+  // The schema fuzz found it: an id of only U+0000 stored as '' (then a 500 starting its run).
+  it.each([
+    ['green-api.text.json', parseGreenApiWebhook],
+    ['ultramsg.message-received.json', parseUltramsgWebhook],
+    ['fonnte.message.json', parseFonnteWebhook],
+    ['meta-cloud.text.json', parseMetaCloudWebhook],
+  ] as const)('%s: a message id of nothing but U+0000 is refused, naming the field', (name, parse) => {
+    const clean = parse(jsonFixture(name));
+    if (!clean.ok || clean.events[0]?.kind !== 'message') throw new Error(`${name} holds no message`);
+    const poisoned = parse(replaceText(jsonFixture(name), clean.events[0].providerMessageId, '\u0000\u0000'));
+    expect(poisoned).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'event 0: providerMessageId', message: expect.stringMatching(/once U\+0000/) })] });
+  });
 });

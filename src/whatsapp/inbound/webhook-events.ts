@@ -105,15 +105,22 @@ export function storableText(text: string): string {
 }
 
 /**
- * Every string of every parsed event made {@link storableText}. Each provider parser returns
- * through this, so no event, whatever the provider sent, carries what the database refuses.
+ * Every string of every parsed event made {@link storableText}, then checked against the event
+ * schema. Each provider parser returns through this, so no event, whatever the provider sent,
+ * carries what the database refuses. An id that was nothing but U+0000 is empty once stored:
+ * the body is refused (400) rather than stored under an id no redelivery could match.
  */
 export function storableEvents(result: ParseResult): ParseResult {
   if (!result.ok) return result;
-  const events = result.events.map(
-    (event) => Object.fromEntries(Object.entries(event).map(([key, value]) => [key, typeof value === 'string' ? storableText(value) : value])) as InboundWebhookEvent,
-  );
-  return { ok: true, events };
+  const events: InboundWebhookEvent[] = [];
+  const errors: WebhookFieldError[] = [];
+  result.events.forEach((event, index) => {
+    const cleaned = Object.fromEntries(Object.entries(event).map(([key, value]) => [key, typeof value === 'string' ? storableText(value) : value]));
+    const checked = ZInboundWebhookEvent.safeParse(cleaned);
+    if (checked.success) events.push(checked.data);
+    else for (const issue of checked.error.issues) errors.push({ field: `event ${index}: ${fieldName(issue.path)}`, message: `${issue.message} (once U+0000 and lone surrogates are removed)` });
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, events };
 }
 
 /** `[]` is the body itself; zod paths may hold symbols in theory, so stringify everything. */
