@@ -275,6 +275,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   log('load stopped; waiting for the last webhooks and the backlog to drain');
   await Promise.all(loops);
   const drained = await drain(superuser, tenant.id, managerToken, api);
+  if (!drained) await describeBacklog(superuser, base);
 
   // ── the checks ──────────────────────────────────────────────────────────────────────────
   const violations: string[] = [];
@@ -410,6 +411,22 @@ async function drain(
   }
   log('the backlog did not drain in time');
   return false;
+}
+
+/** What a backlog that did not drain looks like: its jobs, the server's sessions and its health. */
+async function describeBacklog(superuser: pg.Pool, base: string): Promise<void> {
+  const jobs = await superuser.query(
+    `SELECT (locked_at IS NOT NULL) AS locked, locked_by, attempts, max_attempts, (run_at > now()) AS future, left(last_error, 120) AS last_error, count(*)::int AS n
+       FROM graphile_worker._private_jobs GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY n DESC LIMIT 20`,
+  );
+  log(`jobs: ${JSON.stringify(jobs.rows)}`);
+  const sessions = await superuser.query(
+    `SELECT application_name, state, wait_event_type, wait_event, left(query, 100) AS query, count(*)::int AS n
+       FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1, 2, 3, 4, 5 ORDER BY n DESC`,
+  );
+  log(`sessions: ${JSON.stringify(sessions.rows)}`);
+  const ready = await fetch(`${base}/readyz`).then(async (r) => `${r.status} ${await r.text()}`, (e: unknown) => String(e));
+  log(`readyz: ${ready}`);
 }
 
 await main();
