@@ -202,7 +202,9 @@ async function recoverAtStart(options: FlowWorkerOptions, requeue: (runs: Array<
 
 async function runGraphile(options: FlowWorkerOptions): Promise<Runner> {
   const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
-    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    // graphile-worker reports a failed job fetch at debug; a worker that can never fetch a job is
+    // stalled, so an operator must see it.
+    const method = level === 'error' ? 'error' : level === 'warning' || message.startsWith('Failed to acquire job') ? 'warn' : 'debug';
     options.logger[method]({ component: 'graphile-worker', scope, meta }, message);
   });
   return runGraphileWorker({
