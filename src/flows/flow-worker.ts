@@ -44,6 +44,8 @@ export interface FlowWorker {
 const DEFAULT_BACKOFF = { initial: 500, max: 30_000 };
 // How long a runner that began shutting down on its own may take to end before it is abandoned.
 const SHUTDOWN_GRACE_MS = 10_000;
+// How long every job fetch may keep failing before the runner is taken for wedged and replaced.
+const FETCH_FAILING_MS = 20_000;
 
 /**
  * Starts graphile-worker with the `flow_advance` task, after re-queuing every run a dead
@@ -104,6 +106,26 @@ export async function startFlowWorker(options: FlowWorkerOptions): Promise<FlowW
     };
     started.events.on('pool:gracefulShutdown', onSelfShutdown);
     started.events.on('pool:forcefulShutdown', onSelfShutdown);
+    // graphile-worker 0.18 caches its task-id lookup as a promise per runner; when the first
+    // lookup fails (PostgreSQL restarting as the runner starts) the rejected promise stays cached,
+    // and every job fetch fails with that error for good while the runner looks alive (found by
+    // chaos: 85 jobs due, "Connection terminated unexpectedly" 110 polls in a row). A new runner
+    // has a new cache: fetches that fail without a success for FETCH_FAILING_MS replace it.
+    let failingSince: number | undefined;
+    const fetched = () => (failingSince = undefined);
+    started.events.on('worker:getJob:empty', fetched);
+    started.events.on('job:start', fetched);
+    started.events.on('worker:getJob:error', ({ error }) => {
+      const now = Date.now();
+      failingSince ??= now;
+      if (now - failingSince < FETCH_FAILING_MS || stopping || runner !== started) return;
+      failingSince = undefined;
+      options.logger.error({ err: error }, 'flow worker cannot fetch jobs; replacing it');
+      onEnded(started, new Error(`every job fetch failed for ${FETCH_FAILING_MS} ms: ${safeErrorMessage(error)}`));
+      void Promise.resolve()
+        .then(() => started.stop())
+        .catch(() => undefined);
+    });
     return recovered;
   };
 
